@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from callback import scoping
+
+# (label, url name, roles that see it). Entries whose page does not exist yet are skipped.
+NAVIGATION = [
+    ("Callback extensions", "callback:extension_list", {"admin", "reseller", "staff"}),
+    ("Organizations", "callback:organization_list", {"admin", "reseller"}),
+    ("Resellers", "callback:reseller_list", {"admin"}),
+    ("Users", "callback:user_list", {"admin"}),
+    ("API tokens", "callback:token_list", {"admin"}),
+    ("Audit log", "callback:audit_list", {"admin"}),
+    ("License", "callerids:license", {"admin"}),
+    ("Charging", "credit:charging", {"admin"}),
+]
+
+
+def _navigation(role: str | None, current_path: str) -> list[dict]:
+    items = []
+    for label, name, roles in NAVIGATION:
+        if role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": current_path.startswith(url)})
+    return items
+
+
+def panel(request):
+    """What the layout needs: the role, the navigation, and the server time zone."""
+    user = getattr(request, "user", None)
+    role = scoping.role_of(user) if user is not None else None
+    return {
+        "panel_role": role,
+        "panel_is_admin": role == "admin",
+        "panel_can_write": role in ("admin", "reseller"),
+        "panel_navigation": _navigation(role, request.path) if role else [],
+        "server_time_zone": settings.TIME_ZONE,
+    }

@@ -1,0 +1,39 @@
+"""manage.py seed_demo: idempotent demo data with printed logins (SPEC §10)."""
+
+import importlib
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+# Each app contributes its part, in this order; a module brings `seed(stdout) -> None`.
+DEMO_MODULES = ["callback.demo", "callback.demo_extensions", "callerids.demo", "credit.demo"]
+
+
+class Command(BaseCommand):
+    help = "Create demo resellers, organizations, extensions, CallerIDs and users (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when any user already exists."
+        )
+
+    def handle(self, *args, force=False, if_empty=False, **options):
+        from django.contrib.auth import get_user_model
+
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo refuses to run with DEBUG off; pass --force to insist.")
+        if if_empty and get_user_model().objects.exists():
+            self.stdout.write("The database already has users: demo data not added.")
+            return
+        with transaction.atomic():
+            for name in DEMO_MODULES:
+                try:
+                    module = importlib.import_module(name)
+                except ModuleNotFoundError as exc:
+                    if exc.name != name:
+                        raise
+                    continue
+                module.seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

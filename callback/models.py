@@ -1,0 +1,252 @@
+"""Resellers, organizations, users' roles, callback extensions, audit events and API tokens."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+EXTENSION_NUMBER_RE = r"^[0-9]{1,10}(\*[0-9]{1,10})?$"
+
+
+class Reseller(models.Model):
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    # Its share of the license: None = no own cap (only the server's license applies).
+    max_active_callerids = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="maximum active CallerIDs"
+    )
+    may_grant_unlimited = models.BooleanField(default=False, verbose_name="may grant Unlimited")
+    # Enabled CallerIDs under this reseller, kept in the same transaction as every status
+    # change (like the license counter) so the share check never counts rows.
+    active_callerids = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="reseller_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="organizations")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(
+                "reseller", Lower("name"), name="organization_name_unique_per_reseller_ci"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    RESELLER = "reseller", "Reseller"
+    STAFF = "staff", "Staff (read-only)"
+
+
+class UserProfile(models.Model):
+    """The one role of a user and what it is bound to (SPEC §2)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # reseller role: required; staff: a reseller, or None for the whole server; admin: None.
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, null=True, blank=True, related_name="profiles"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role="admin", reseller__isnull=True)
+                    | models.Q(role="reseller", reseller__isnull=False)
+                    | models.Q(role="staff")
+                ),
+                name="profile_role_binding_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class ReturnMode(models.TextChoices):
+    AUTHORIZED = "authorized", "coming from the authorized callerIDs"
+    CALLER = "caller", "to the caller callerID"
+    FIXED = "fixed", "to a fixed number"
+
+
+class OutboundCallerIDMode(models.TextChoices):
+    SERVER = "server", "set by server"
+    USER = "user", "set by user"
+    CALLER = "caller", "the caller's own number"
+
+
+class CallbackExtension(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="extensions"
+    )
+    number = models.CharField(
+        max_length=21,
+        unique=True,
+        validators=[
+            RegexValidator(
+                EXTENSION_NUMBER_RE,
+                "Use 1 to 10 digits, optionally followed by * and 1 to 10 digits (e.g. 0003*001).",
+            )
+        ],
+        verbose_name="extension number",
+    )
+    name = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+    trigger_after_seconds = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        verbose_name="trigger call return after (seconds of ringing)",
+    )
+    return_mode = models.CharField(
+        max_length=12,
+        choices=ReturnMode.choices,
+        default=ReturnMode.AUTHORIZED,
+        verbose_name="return calls",
+    )
+    fixed_number = models.CharField(
+        max_length=16, blank=True, verbose_name="number where calls should be returned"
+    )
+    disconnect_sound = models.CharField(
+        max_length=100,
+        blank=True,
+        verbose_name="play before disconnecting the call during conversation",
+    )
+    min_credit = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="do not call back if available credit is below",
+    )
+    pin_lock_limit = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(20)],
+        verbose_name="lock a CallerID after this many wrong PINs in a row",
+    )
+    dial_timeout_seconds = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        verbose_name="caller must dial the destination within (seconds)",
+    )
+    outbound_callerid_mode = models.CharField(
+        max_length=10,
+        choices=OutboundCallerIDMode.choices,
+        default=OutboundCallerIDMode.SERVER,
+        verbose_name="CallerID number in public calls",
+    )
+    outbound_callerid = models.CharField(
+        max_length=16, blank=True, verbose_name="CallerID number (set by user)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(trigger_after_seconds__gte=1, trigger_after_seconds__lte=60),
+                name="extension_trigger_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dial_timeout_seconds__gte=1, dial_timeout_seconds__lte=60),
+                name="extension_dial_timeout_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pin_lock_limit__lte=20), name="extension_pin_lock_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_credit__gte=0), name="extension_min_credit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, from where, with the values before and after."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor_token = models.ForeignKey(
+        "callback.ApiToken",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor_label = models.CharField(max_length=150, blank=True)  # username or token name, kept
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    # The reseller the object belongs to, so reseller-scoped views can filter cheaply.
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    address = models.GenericIPAddressField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class ApiToken(models.Model):
+    """A PBX's bearer token: `cbm_<prefix>_<secret>`; only the prefix and SHA-256 are kept."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    # None = the whole server; else only that reseller's extensions and CallerIDs.
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, null=True, blank=True, related_name="api_tokens"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,91 @@
+"""Authorized CallerIDs and the server license."""
+
+from django.db import models
+
+
+class License(models.Model):
+    """One row: the cap on enabled CallerIDs and the live count, changed together (SPEC §2)."""
+
+    max_active_callerids = models.PositiveIntegerField(
+        verbose_name="maximum active authorized CallerIDs"
+    )
+    active_callerids = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="license_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.active_callerids} of {self.max_active_callerids}"
+
+
+class CallerIDStatus(models.TextChoices):
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"
+    REMOVED = "removed", "Removed"
+
+
+class AuthorizedCallerID(models.Model):
+    extension = models.ForeignKey(
+        "callback.CallbackExtension", on_delete=models.PROTECT, related_name="callerids"
+    )
+    # Normalized (SPEC §5.4): E.164 or the digits as typed; 3 to 15 digits.
+    number = models.CharField(max_length=16, verbose_name="callback number")
+    pin_salt = models.CharField(max_length=32, blank=True, editable=False)
+    pin_hash = models.CharField(max_length=64, blank=True, editable=False)
+    wrong_pin_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    status = models.CharField(
+        max_length=10, choices=CallerIDStatus.choices, default=CallerIDStatus.ENABLED
+    )
+    # Why it is disabled when the system did it, e.g. "locked" after wrong PINs.
+    status_reason = models.CharField(max_length=32, blank=True)
+    unlimited = models.BooleanField(default=False)
+    # Credit left; None exactly when unlimited. Mirrors the last ledger row's balance_after.
+    available = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # Total credit granted since creation or the last set_limited (SPEC §6.1); None when
+    # unlimited. Kept on the row for the list page; check_ledger proves it.
+    total = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "authorized CallerID"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extension", "number"],
+                condition=~models.Q(status="removed"),
+                name="callerid_number_unique_per_extension_unless_removed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(available__gte=0) | models.Q(available__isnull=True),
+                name="callerid_available_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(unlimited=True, available__isnull=True, total__isnull=True)
+                    | models.Q(unlimited=False, available__isnull=False, total__isnull=False)
+                ),
+                name="callerid_unlimited_xor_balance",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["extension", "status", "-created_at"]),
+            models.Index(fields=["number"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)
+
+    @property
+    def is_removed(self) -> bool:
+        return self.status == CallerIDStatus.REMOVED

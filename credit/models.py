@@ -1,0 +1,143 @@
+"""The ledger of every CallerID, the calls it pays for, and the charging preferences."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ChargingPreferences(models.Model):
+    """One row: server currency, decimals shown, default country for phone numbers."""
+
+    currency = models.CharField(max_length=3, default="EUR")
+    decimals = models.PositiveSmallIntegerField(default=2, verbose_name="decimals shown")
+    default_country = models.CharField(
+        max_length=2, blank=True, verbose_name="default country for phone numbers"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "charging preferences"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="charging_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(decimals__lte=4), name="charging_decimals_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency}, {self.decimals} decimals"
+
+
+class LedgerKind(models.TextChoices):
+    INITIAL = "initial", "Initial credit"
+    RECHARGE = "recharge", "Recharge"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    SET_UNLIMITED = "set_unlimited", "Set Unlimited"
+    SET_LIMITED = "set_limited", "Set limited"
+    CALL = "call", "Call"
+
+
+class LedgerEntry(models.Model):
+    """One row of a CallerID's ledger (SPEC §6.1). Never updated, never deleted."""
+
+    callerid = models.ForeignKey(
+        "callerids.AuthorizedCallerID", on_delete=models.PROTECT, related_name="ledger"
+    )
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    # The amount entered; for a call, minus what was charged; None for set_unlimited.
+    amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # None while unlimited.
+    balance_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    order_number = models.CharField(max_length=64, blank=True)
+    # The money form's one-time key (SPEC §6); None for rows not made by a form.
+    one_time_key = models.UUIDField(null=True, blank=True, unique=True)
+    call = models.OneToOneField(
+        "credit.Call", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entry"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)  # "Added by", kept
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0) | models.Q(balance_after__isnull=True),
+                name="ledger_balance_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["callerid", "order_number"],
+                condition=~models.Q(order_number=""),
+                name="ledger_order_number_unique_per_callerid",
+            ),
+        ]
+        indexes = [models.Index(fields=["callerid", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} -> {self.balance_after}"
+
+
+class SubmissionKey(models.Model):
+    """A form's one-time key once used: a re-sent form changes nothing and shows this outcome.
+
+    Money forms that write exactly one ledger row use LedgerEntry.one_time_key instead;
+    this table serves forms that write several rows at once (add up to 10 CallerIDs, import).
+    """
+
+    key = models.UUIDField(primary_key=True)
+    action = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"
+
+
+class Call(models.Model):
+    """A finished call reported by the PBX (SPEC §9)."""
+
+    call_id = models.CharField(max_length=128, unique=True)
+    extension = models.ForeignKey(
+        "callback.CallbackExtension", on_delete=models.PROTECT, related_name="calls"
+    )
+    # None for unmetered calls (the modes that do not use the list).
+    callerid = models.ForeignKey(
+        "callerids.AuthorizedCallerID",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    caller_id = models.CharField(max_length=64, blank=True)  # as reported
+    destination = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField()
+    cost = models.DecimalField(max_digits=14, decimal_places=4)
+    charged = models.DecimalField(max_digits=14, decimal_places=4)
+    shortfall = models.DecimalField(max_digits=14, decimal_places=4)
+    metered = models.BooleanField()
+    token = models.ForeignKey(
+        "callback.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["extension", "started_at"]),
+            models.Index(fields=["callerid", "started_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cost__gte=0, charged__gte=0, shortfall__gte=0),
+                name="call_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.call_id

@@ -1,0 +1,57 @@
+"""Money: parsing what users type, quantizing and formatting. Decimal only, never float."""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+FOUR_PLACES = Decimal("0.0001")
+MAX_OPERATION = Decimal("1000000")  # one operation moves at most this much
+MAX_BALANCE = Decimal("9999999999.9999")
+UNLIMITED = "Unlimited"
+
+_AMOUNT_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+
+
+def parse_amount(
+    text: str, *, decimals: int, allow_negative: bool = False, field: str = "amount"
+) -> Decimal:
+    """Parse a typed amount with a dot separator and at most `decimals` decimals.
+
+    Raises ValidationError with a message a user can act on.
+    """
+    raw = (text or "").strip()
+    if "," in raw:
+        raise ValidationError("Use a dot as the decimal separator.", code="comma")
+    if not _AMOUNT_RE.match(raw):
+        raise ValidationError(f"Enter a number for the {field}.", code="invalid")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError(f"Enter a number for the {field}.", code="invalid") from None
+    check_amount(value, decimals=decimals, allow_negative=allow_negative)
+    return value
+
+
+def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False) -> None:
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > decimals:
+        if decimals == 0:
+            raise ValidationError("Enter a whole amount (no decimals).", code="decimals")
+        raise ValidationError(f"Use at most {decimals} decimals.", code="decimals")
+    if value < 0 and not allow_negative:
+        raise ValidationError("Enter an amount of 0 or more.", code="negative")
+    if abs(value) > MAX_OPERATION:
+        raise ValidationError("One operation moves at most 1,000,000.", code="too_large")
+
+
+def quantize4(value: Decimal) -> Decimal:
+    return value.quantize(FOUR_PLACES)
+
+
+def format_amount(value: Decimal | None, decimals: int, *, unlimited: bool = False) -> str:
+    """An amount as shown on pages: rounded to the shown decimals; None/unlimited -> Unlimited."""
+    if unlimited or value is None:
+        return UNLIMITED
+    step = Decimal(1).scaleb(-decimals)
+    return f"{value.quantize(step, rounding=ROUND_HALF_UP):,.{decimals}f}"
