@@ -1,3 +1,10 @@
+"""URLs of the callerids app: each views module brings its own urlpatterns."""
+
+from callerids.views import license, lists
+
 app_name = "callerids"
 
-urlpatterns: list = []
+urlpatterns = [
+    *license.urlpatterns,
+    *lists.urlpatterns,
+]

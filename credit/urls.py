@@ -1,3 +1,11 @@
+"""URLs of the credit app: each views module brings its own urlpatterns."""
+
+from credit.views import charging, cost_report, credit_page
+
 app_name = "credit"
 
-urlpatterns: list = []
+urlpatterns = [
+    *charging.urlpatterns,
+    *credit_page.urlpatterns,
+    *cost_report.urlpatterns,
+]

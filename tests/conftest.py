@@ -98,3 +98,17 @@ def client_for(cast):
         return client
 
     return make
+
+
+@pytest.fixture
+def extension_a(org_a):
+    from callback.models import CallbackExtension
+
+    return CallbackExtension.objects.create(organization=org_a, number="0003*001", name="A main")
+
+
+@pytest.fixture
+def extension_b(org_b):
+    from callback.models import CallbackExtension
+
+    return CallbackExtension.objects.create(organization=org_b, number="0004*001", name="B main")
