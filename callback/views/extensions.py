@@ -1,1 +1,167 @@
-urlpatterns: list = []
+"""Callback extensions: list, setup form, management page, (de)activate, delete (SPEC §3)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from callback import scoping
+from callback.audit import Actor
+from callback.errors import DomainError
+from callback.filters.extensions import ExtensionFilter
+from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
+from callback.services import extensions as services
+from callback.tables.extensions import ExtensionTable
+
+PER_PAGE = 25
+
+
+def extension_list(request):
+    scoping.require_role(request.user)
+    filterset = ExtensionFilter(
+        request.GET, queryset=scoping.extensions_for(request.user), request=request
+    )
+    table = ExtensionTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(
+        request,
+        "callback/extension_list.html",
+        {"filter": filterset, "table": table, "can_write": scoping.can_write(request.user)},
+    )
+
+
+def _posted(request):
+    """The form data of a POST (even an empty one, so it shows what is missing), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _save_form(form: ExtensionForm, save):
+    """`save(organization, setup)` for a valid form; a refusal becomes errors by the fields."""
+    if not form.is_valid():
+        return None
+    try:
+        return save(form.cleaned_data["organization"], form.setup())
+    except ValidationError as exc:  # DomainError, NotAllowed, or a model validator
+        form.add_error(None, exc)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def extension_create(request):
+    scoping.require_write(request.user)
+    form = ExtensionForm(_posted(request), user=request.user)
+    saved = request.method == "POST" and _save_form(
+        form,
+        lambda organization, setup: services.create_extension(
+            actor=Actor.from_request(request), organization=organization, setup=setup
+        ),
+    )
+    if saved:
+        messages.success(request, f"Callback extension {saved.number} created.")
+        return redirect("callback:extension_detail", pk=saved.pk)
+    return render(
+        request,
+        "callback/extension_form.html",
+        {"form": form, "extension": None, "pin_lock_warning": PIN_LOCK_WARNING},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def extension_edit(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    form = ExtensionForm(_posted(request), user=request.user, instance=extension)
+    saved = request.method == "POST" and _save_form(
+        form,
+        lambda organization, setup: services.update_extension(
+            actor=Actor.from_request(request),
+            extension=extension,
+            organization=organization,
+            setup=setup,
+        ),
+    )
+    if saved:
+        messages.success(request, f"Callback extension {saved.number} saved.")
+        return redirect("callback:extension_detail", pk=extension.pk)
+    return render(
+        request,
+        "callback/extension_form.html",
+        {"form": form, "extension": extension, "pin_lock_warning": PIN_LOCK_WARNING},
+    )
+
+
+def _link(name: str, *args) -> str | None:
+    """The URL of a page another part of the panel provides, or None while it does not exist."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def extension_detail(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk)
+    can_write = scoping.can_write(request.user)
+    links = [
+        ("Authorized CallerIDs", _link("callerids:list", extension.pk)),
+        ("Cost report", _link("credit:cost_report", extension.pk)),
+    ]
+    if can_write:
+        links.append(("Setup", _link("callback:extension_edit", extension.pk)))
+    return render(
+        request,
+        "callback/extension_detail.html",
+        {
+            "extension": extension,
+            "links": links,
+            "can_write": can_write,
+            "pin_lock_warning": PIN_LOCK_WARNING,
+        },
+    )
+
+
+@require_POST
+def extension_deactivate(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    services.deactivate_extension(actor=Actor.from_request(request), extension=extension)
+    messages.success(
+        request, f"Callback extension {extension.number} deactivated: its callers are refused."
+    )
+    return redirect("callback:extension_detail", pk=extension.pk)
+
+
+@require_POST
+def extension_activate(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    services.activate_extension(actor=Actor.from_request(request), extension=extension)
+    messages.success(request, f"Callback extension {extension.number} activated.")
+    return redirect("callback:extension_detail", pk=extension.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def extension_delete(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    if request.method == "POST":
+        try:
+            services.delete_extension(actor=Actor.from_request(request), extension=extension)
+        except DomainError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("callback:extension_delete", pk=extension.pk)
+        messages.success(request, f"Callback extension {extension.number} deleted.")
+        return redirect("callback:extension_list")
+    return render(
+        request,
+        "callback/extension_confirm_delete.html",
+        {"extension": extension, "blockers": services.deletion_blockers(extension)},
+    )
+
+
+urlpatterns = [
+    path("extensions/", extension_list, name="extension_list"),
+    path("extensions/new/", extension_create, name="extension_create"),
+    path("extensions/<int:pk>/", extension_detail, name="extension_detail"),
+    path("extensions/<int:pk>/edit/", extension_edit, name="extension_edit"),
+    path("extensions/<int:pk>/deactivate/", extension_deactivate, name="extension_deactivate"),
+    path("extensions/<int:pk>/activate/", extension_activate, name="extension_activate"),
+    path("extensions/<int:pk>/delete/", extension_delete, name="extension_delete"),
+]
