@@ -1,0 +1,115 @@
+"""The license counters (SPEC §2, §4): only ENABLED CallerIDs count, on the server and
+against their reseller's share, and the counters change in the same transaction as the
+statuses.
+
+Lock order, the same in every transaction that changes a CallerID's status (so two of
+them can never wait for each other): the License row, then the Reseller rows in id
+order, then the CallerID rows in id order. `lock_for_status_change` takes all three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from callback.errors import LicenseExceeded
+from callback.models import Reseller
+from callerids.models import AuthorizedCallerID, CallerIDStatus, License
+from callerids.selectors import lock_license
+
+ENABLED = CallerIDStatus.ENABLED
+
+
+@dataclass
+class CounterLocks:
+    """The locked License row and Reseller rows, and the change each counter will get."""
+
+    license: License
+    resellers: dict[int, Reseller]
+    deltas: dict[int, int] = field(default_factory=dict)  # reseller id -> change
+
+    def add(self, reseller_id: int, delta: int) -> None:
+        self.deltas[reseller_id] = self.deltas.get(reseller_id, 0) + delta
+
+    def status_changed(self, reseller_id: int, old: str, new: str) -> None:
+        """Record one CallerID going from status `old` to `new`."""
+        self.add(reseller_id, (new == ENABLED) - (old == ENABLED))
+
+    def check_room(self, *, verb: str) -> None:
+        """LicenseExceeded when the recorded increase passes the server or a reseller's cap.
+
+        Only increases are checked: lowering the license below the count keeps existing
+        CallerIDs enabled and refuses new activations.
+        """
+        added = sum(self.deltas.values())
+        if added > 0:
+            excess = self.license.active_callerids + added - self.license.max_active_callerids
+            if excess > 0:
+                raise LicenseExceeded(f"{verb} {added} would exceed the license by {excess}.")
+        for reseller_id, delta in sorted(self.deltas.items()):
+            reseller = self.resellers[reseller_id]
+            if delta <= 0 or reseller.max_active_callerids is None:
+                continue
+            excess = reseller.active_callerids + delta - reseller.max_active_callerids
+            if excess > 0:
+                raise LicenseExceeded(
+                    f"{verb} {delta} would exceed the share of the license of {reseller.name} "
+                    f"by {excess}."
+                )
+
+    def save(self) -> None:
+        """Write the counters as absolute values (computed under the locks)."""
+        total = sum(self.deltas.values())
+        if total:
+            self.license.active_callerids = max(0, self.license.active_callerids + total)
+            License.objects.filter(pk=self.license.pk).update(
+                active_callerids=self.license.active_callerids
+            )
+        for reseller_id, delta in self.deltas.items():
+            if not delta:
+                continue
+            reseller = self.resellers[reseller_id]
+            reseller.active_callerids = max(0, reseller.active_callerids + delta)
+            Reseller.objects.filter(pk=reseller_id).update(
+                active_callerids=reseller.active_callerids
+            )
+        self.deltas.clear()
+
+
+def lock_counters(reseller_ids: Iterable[int]) -> CounterLocks:
+    """Lock the License row, then the given Reseller rows in id order (inside atomic)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_counters must run inside transaction.atomic()")
+    license = lock_license()
+    # ORDER BY before FOR UPDATE: PostgreSQL locks the rows in this order.
+    resellers = Reseller.objects.select_for_update().filter(pk__in=set(reseller_ids))
+    return CounterLocks(license=license, resellers={r.pk: r for r in resellers.order_by("pk")})
+
+
+def lock_for_status_change(
+    *, ids: Iterable[int], scope: QuerySet[AuthorizedCallerID]
+) -> tuple[CounterLocks, list[AuthorizedCallerID]]:
+    """Lock License → Resellers → CallerIDs (id order) for the CallerIDs of `ids` in `scope`.
+
+    Ids outside `scope` are left out (they change nothing). Each returned CallerID carries
+    `reseller_id` (its reseller's id) and `reseller` (the locked Reseller row). Must run
+    inside the caller's transaction.atomic(). Also for other modules that change a
+    status, e.g. the PIN lockout: take these locks first, never the CallerID row first.
+    """
+    ids = list(ids)
+    # A CallerID never moves to another extension, so reading its reseller before the
+    # locks is safe.
+    reseller_of = dict(
+        scope.filter(pk__in=ids).values_list("pk", "extension__organization__reseller_id")
+    )
+    counters = lock_counters(reseller_of.values())
+    callerids = list(
+        AuthorizedCallerID.objects.select_for_update().filter(pk__in=reseller_of).order_by("pk")
+    )
+    for callerid in callerids:
+        callerid.reseller_id = reseller_of[callerid.pk]
+        callerid.reseller = counters.resellers[callerid.reseller_id]
+    return counters, callerids

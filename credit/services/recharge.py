@@ -1,0 +1,194 @@
+"""The Add credit form's service (SPEC §6): recharge, adjustment, set Unlimited, set limited.
+
+One function implements the whole table of SPEC §6, so the credit page, and anything else
+that grants or removes credit, follows the same rules:
+
+| state     | entered                   | ledger row     | result                          |
+|-----------|---------------------------|----------------|---------------------------------|
+| limited   | amount > 0                | recharge       | available += a, total += a      |
+| limited   | amount < 0, |a| ≤ avail.  | adjustment     | available += a, total += a      |
+| limited   | Unlimited (if allowed)    | set_unlimited  | unlimited                       |
+| unlimited | amount < 0                | set_limited    | available 0, total 0            |
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callback.audit import Actor, record, snapshot
+from callback.errors import DomainError, NotAllowed
+from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.services import scope
+from callerids.services.validation import clean_amount, clean_order_number
+from credit import ledger
+from credit.models import LedgerEntry, LedgerKind
+from credit.money import MAX_BALANCE, quantize4
+from credit.selectors import get_preferences
+
+CREDIT_FIELDS = ["unlimited", "available", "total"]
+
+BOTH = "Enter an amount or tick Unlimited, not both."
+EMPTY = "Enter an amount other than 0, or tick Unlimited."
+ALREADY_UNLIMITED = "Already unlimited; enter a negative amount to set a limit."
+REMOVED = "This CallerID was removed."
+TOO_MUCH = "A balance holds at most 9,999,999,999.9999."
+
+
+@dataclass(frozen=True)
+class CreditResult:
+    """The ledger row written (or, for a re-sent form, the one written the first time)
+    and the CallerID after it. already_applied: this key had been used; nothing changed;
+    the page says "Already applied at <entry.created_at>"."""
+
+    entry: LedgerEntry
+    callerid: AuthorizedCallerID
+    already_applied: bool
+
+    @property
+    def applied_at(self) -> datetime:
+        return self.entry.created_at
+
+
+def _order_refusal(entry: LedgerEntry) -> str:
+    when = timezone.localtime(entry.created_at).strftime("%Y-%m-%d")
+    return f"Order {entry.order_number} was already applied on {when}."
+
+
+def _previous(key: uuid.UUID | None, callerid_pk: int) -> CreditResult | None:
+    if key is None:
+        return None
+    entry = LedgerEntry.objects.filter(one_time_key=key).first()
+    if entry is None:
+        return None
+    if entry.callerid_id != callerid_pk:
+        raise DomainError("This form was already used for another CallerID; open it again.")
+    return CreditResult(
+        entry=entry,
+        callerid=AuthorizedCallerID.objects.get(pk=callerid_pk),
+        already_applied=True,
+    )
+
+
+def add_credit(
+    *,
+    actor: Actor,
+    callerid,
+    amount: Decimal | None = None,
+    unlimited: bool = False,
+    order_number: str = "",
+    one_time_key: uuid.UUID | str | None = None,
+) -> CreditResult:
+    """Apply one Add credit submission to a CallerID (SPEC §6), in one transaction.
+
+    callerid: an AuthorizedCallerID or its id (Http404 outside the actor's scope,
+    PermissionDenied for read-only roles). amount: a Decimal, positive or negative, at
+    most the shown decimals and at most 1,000,000 either way; or unlimited=True.
+    order_number: optional, trimmed, ≤ 64 characters, unique per CallerID.
+    one_time_key: the form's key; a second call with it changes nothing and returns the
+    first outcome with already_applied=True.
+    Disabled CallerIDs may be recharged. Raises DomainError with SPEC §6's messages
+    ("Enter an amount or tick Unlimited, not both.", "At most 12.5000 can be removed.",
+    "Already unlimited; enter a negative amount to set a limit.", "This CallerID was
+    removed.", "Order X was already applied on <date>.", ...), NotAllowed when granting
+    Unlimited without the right.
+    Writes one ledger row, the new absolute balance and an audit event.
+    """
+    key = uuid.UUID(str(one_time_key)) if one_time_key else None
+    decimals = get_preferences().decimals
+    if unlimited and amount not in (None, ""):
+        raise DomainError(BOTH)
+    if not unlimited:
+        if amount in (None, ""):
+            raise DomainError(EMPTY)
+        amount = clean_amount(amount, decimals=decimals, allow_negative=True)
+        if amount == 0:
+            raise DomainError(EMPTY)
+    order_number = clean_order_number(order_number)
+    pk = scope.pk_of(callerid)
+    try:
+        return _add_credit(
+            actor=actor,
+            pk=pk,
+            amount=amount,
+            unlimited=unlimited,
+            order_number=order_number,
+            key=key,
+        )
+    except IntegrityError:
+        # Only a race on a unique key gets here: the same one-time key committed by a
+        # concurrent submission (for another CallerID: its own lock did not stop it).
+        previous = _previous(key, pk)
+        if previous is not None:
+            return previous
+        raise DomainError("This form was submitted twice at once; reload the page.") from None
+
+
+def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditResult:
+    with transaction.atomic():
+        # The CallerID's row lock first: every change to its balance (this form, calls)
+        # waits here, so the balance read below is the one we overwrite.
+        callerid = scope.lock_callerid(actor, pk)
+        previous = _previous(key, pk)
+        if previous is not None:
+            return previous
+        if callerid.status == CallerIDStatus.REMOVED:
+            raise DomainError(REMOVED)
+        if order_number:
+            used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
+            used = used.order_by("id").first()
+            if used is not None:
+                raise DomainError(_order_refusal(used))
+        before = snapshot(callerid, CREDIT_FIELDS)
+
+        if callerid.unlimited:
+            if unlimited or amount > 0:
+                raise DomainError(ALREADY_UNLIMITED)
+            kind, balance, total = LedgerKind.SET_LIMITED, Decimal("0"), Decimal("0")
+            callerid.unlimited = False
+        elif unlimited:
+            if not scope.may_grant_unlimited(actor):
+                raise NotAllowed("You may not grant Unlimited credit.")
+            kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
+            callerid.unlimited = True
+        else:
+            balance = callerid.available + amount
+            if balance < 0:
+                raise DomainError(f"At most {quantize4(callerid.available)} can be removed.")
+            if balance > MAX_BALANCE:
+                raise DomainError(TOO_MUCH)
+            total = callerid.total + amount
+            if total > MAX_BALANCE:
+                raise DomainError("The total credit holds at most 9,999,999,999.9999.")
+            kind = LedgerKind.RECHARGE if amount > 0 else LedgerKind.ADJUSTMENT
+
+        entry = ledger.append(
+            callerid=callerid,
+            kind=kind,
+            amount=None if unlimited else amount,
+            balance_after=balance,
+            actor=actor,
+            order_number=order_number,
+            one_time_key=key,
+        )
+        callerid.available = quantize4(balance) if balance is not None else None
+        callerid.total = quantize4(total) if total is not None else None
+        callerid.save(update_fields=CREDIT_FIELDS)
+        record(
+            actor=actor,
+            action=f"credit.{kind}",
+            obj=callerid,
+            before=before,
+            after={
+                **snapshot(callerid, CREDIT_FIELDS),
+                "amount": entry.amount,
+                "order_number": order_number,
+            },
+            reseller=callerid.extension.organization.reseller,
+        )
+    return CreditResult(entry=entry, callerid=callerid, already_applied=False)

@@ -1,0 +1,123 @@
+"""manage.py check_ledger (SPEC §6.1): OK on a clean ledger, names each CallerID that fails."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from callback.audit import SYSTEM
+from callback.models import Reseller
+from callerids.models import AuthorizedCallerID, License
+from callerids.services.callerids import add_callerids
+from callerids.services.validation import NewCallerID
+from credit import ledger
+from credit.models import LedgerEntry, LedgerKind
+from credit.services.recharge import add_credit
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def run() -> str:
+    out = StringIO()
+    call_command("check_ledger", stdout=out)
+    return out.getvalue()
+
+
+def run_failing() -> tuple[str, str]:
+    out = StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("check_ledger", stdout=out)
+    return out.getvalue(), str(caught.value)
+
+
+@pytest.fixture
+def callerids(extension_a):
+    rows = [
+        NewCallerID("1001", credit=D("10")),
+        NewCallerID("1002", unlimited=True),
+        NewCallerID("1003"),
+    ]
+    made = add_callerids(actor=SYSTEM, extension=extension_a, rows=rows).callerids
+    add_credit(actor=SYSTEM, callerid=made[0], amount=D("2.5"))
+    add_credit(actor=SYSTEM, callerid=made[1], amount=D("-1"))
+    add_credit(actor=SYSTEM, callerid=made[1], unlimited=True)
+    return made
+
+
+def charge(callerid, amount):
+    """A call row the way the calls service writes it: lock, compute, append, save."""
+    with transaction.atomic():
+        locked = ledger.lock_callerid(callerid.pk)
+        if locked.unlimited:
+            ledger.append(
+                callerid=locked,
+                kind=LedgerKind.CALL,
+                amount=-amount,
+                balance_after=None,
+                actor=SYSTEM,
+            )
+            return
+        balance = locked.available - amount
+        ledger.append(
+            callerid=locked,
+            kind=LedgerKind.CALL,
+            amount=-amount,
+            balance_after=balance,
+            actor=SYSTEM,
+        )
+        locked.available = balance
+        locked.save(update_fields=["available"])
+
+
+def test_it_prints_ok_on_a_clean_ledger_with_calls(callerids):
+    charge(callerids[0], D("0.4167"))
+    charge(callerids[1], D("3"))
+    assert "OK" in run()
+
+
+def test_it_names_a_callerid_whose_balance_was_tampered_with(callerids):
+    AuthorizedCallerID.objects.filter(pk=callerids[0].pk).update(available=D("99"))
+    out, error = run_failing()
+    assert f"CallerID #{callerids[0].pk} 1001" in out
+    assert "available credit 99" in out and "the ledger says 12.5" in out
+    assert "1 CallerID(s)" in error
+    assert f"#{callerids[2].pk}" not in out
+
+
+def test_it_names_a_ledger_row_that_does_not_add_up(callerids):
+    entry = LedgerEntry.objects.filter(callerid=callerids[2]).get()
+    LedgerEntry.objects.filter(pk=entry.pk).update(amount=D("1"))
+    out, _ = run_failing()
+    assert f"CallerID #{callerids[2].pk} 1003" in out
+    assert f"ledger row #{entry.pk} (initial): balance 0.0000, expected 1" in out
+
+
+def test_it_catches_a_wrong_total_and_a_wrong_unlimited_flag(callerids):
+    AuthorizedCallerID.objects.filter(pk=callerids[0].pk).update(total=D("13"))
+    AuthorizedCallerID.objects.filter(pk=callerids[1].pk).update(
+        unlimited=False, available=D("0"), total=D("0")
+    )
+    out, error = run_failing()
+    assert "total credit 13.0000, the ledger says 12.5" in out
+    assert f"#{callerids[1].pk}" in out and "unlimited is False" in out
+    assert "2 CallerID(s)" in error
+
+
+def test_it_catches_a_callerid_without_ledger_rows(callerids):
+    orphan = AuthorizedCallerID.objects.create(
+        extension=callerids[0].extension, number="2000", available=D("0"), total=D("0")
+    )
+    out, _ = run_failing()
+    assert f"CallerID #{orphan.pk} 2000" in out and "no ledger rows" in out
+
+
+def test_it_catches_counters_that_drift_from_the_enabled_callerids(callerids, reseller_a):
+    License.objects.filter(pk=1).update(active_callerids=7)
+    Reseller.objects.filter(pk=reseller_a.pk).update(active_callerids=1)
+    out, error = run_failing()
+    assert "License: counter says 7 active CallerIDs, 3 are enabled" in out
+    assert "Reseller A: counter says 1 active CallerIDs, 3 are enabled" in out
+    assert "2 counter(s)" in error
