@@ -1,0 +1,117 @@
+"""Export of a callback extension's cost report (SPEC §7, §8): the page's rows, all pages.
+
+It takes the page's parameters (`from`, `to`, `callerid`, `sort`) plus `extension`, and
+checks them with the page's own form, so the export holds exactly the report's calls.
+"""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+
+from callback import scoping
+from credit.forms_cost import CostReportForm
+from credit.selectors import get_preferences
+from credit.selectors_cost import cost_report_calls
+from credit.tables_cost import SORT_KEYS, format_duration, ordering_for
+from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, Column
+from exports.exporters import Exporter, ExportParamsError, file_name_part
+from exports.registry import register
+
+SEARCH_PARAMS = ("from", "to", "callerid", "sort")
+
+
+@register
+class CostReportExporter(Exporter):
+    identifier = "cost_report"
+    verbose_name = "Cost report"
+    object_params = ("extension",)
+
+    @classmethod
+    def search_params(cls) -> set[str]:
+        return set(SEARCH_PARAMS)
+
+    def __init__(self, *, user, params):
+        super().__init__(user=user, params=params)
+        # Scope first (404 outside it), then the page's form: a CallerID that is not the
+        # extension's answers 404 as on the page, bad dates answer 400.
+        self.extension = scoping.get_extension_for_user(user, self.object_id("extension"))
+        data = QueryDict(mutable=True)
+        for name in ("from", "to", "callerid"):
+            if name in params:
+                data[name] = params[name]
+        form = CostReportForm(data, extension=self.extension)
+        self.report = form.report_filter()
+        if self.report is None:
+            errors = " ".join(f"'{name}': {' '.join(msgs)}" for name, msgs in form.errors.items())
+            raise ExportParamsError(f"Invalid search parameters. {errors}")
+        sort = params.get("sort") or "started_at"
+        self.ordering = ordering_for(sort)
+        if self.ordering is None:
+            raise ExportParamsError(
+                f"Unknown sort '{sort}'. Use one of: {', '.join(SORT_KEYS)} (- for descending)."
+            )
+        self.currency = get_preferences().currency
+
+    def columns(self) -> list[Column]:
+        return [
+            Column("Start time", DATETIME, width=22),
+            Column("CallerID", PHONE),
+            Column("Destination", PHONE),
+            Column("Duration", TEXT, width=10),
+            Column("Duration (seconds)", INTEGER),
+            Column("Cost", MONEY),
+            Column("Charged", MONEY),
+            Column("Shortfall", MONEY),
+            Column("Metered", TEXT, width=9),
+            Column("Currency", TEXT, width=10),
+        ]
+
+    def rows(self):
+        currency = self.currency
+        values = (
+            cost_report_calls(self.report)
+            .order_by(*self.ordering)
+            .values_list(
+                "started_at",
+                "caller_number",
+                "destination",
+                "duration_seconds",
+                "cost",
+                "charged",
+                "shortfall",
+                "metered",
+            )
+        )
+        for (
+            started,
+            caller,
+            destination,
+            seconds,
+            cost,
+            charged,
+            shortfall,
+            metered,
+        ) in values.iterator(chunk_size=self.chunk_size):
+            yield (
+                started,
+                caller or None,
+                destination or None,
+                format_duration(seconds),
+                seconds,
+                cost,
+                charged,
+                shortfall,
+                "Yes" if metered else "No",
+                currency,
+            )
+
+    def file_stem(self) -> str:
+        return f"cost-report-{file_name_part(self.extension.number)}"
+
+    def file_name(self, extension: str) -> str:
+        """cost-report-0003-001-20261101-20261130.xlsx: the extension and the days covered."""
+        first, last = self.report.first_day, self.report.last_day
+        return f"{self.file_stem()}-{first:%Y%m%d}-{last:%Y%m%d}.{extension}"
+
+    def sheet_title(self) -> str:
+        return f"Cost {self.extension.number}"
