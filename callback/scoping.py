@@ -181,3 +181,30 @@ def callerids_for_token(token: ApiToken):
     if token.reseller_id is not None:
         qs = qs.filter(extension__organization__reseller_id=token.reseller_id)
     return qs
+
+
+# Tenancy pages (issue 3): resellers and users are managed by administrators only.
+
+
+def get_reseller_for_user(user, pk, *, write: bool = False) -> Reseller:
+    """The reseller if the user may see it (else 404); with write, 403 unless admin."""
+    reseller = get_or_404(resellers_for(user), pk=pk)
+    if write:
+        require_admin(user)
+    return reseller
+
+
+def get_user_for_admin(user, pk):
+    """A user account to manage: 403 for anyone but an admin, then 404 if unknown."""
+    from django.contrib.auth import get_user_model
+
+    require_admin(user)
+    return get_or_404(get_user_model().objects.select_related("profile__reseller"), pk=pk)
+
+
+def writable_resellers_for(user) -> QuerySet[Reseller]:
+    """Resellers the user may create organizations under: all for admins, its own for a
+    reseller, none for read-only roles (so a posted id outside it is refused)."""
+    if not can_write(user):
+        return Reseller.objects.none()
+    return resellers_for(user)

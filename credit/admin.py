@@ -1,0 +1,37 @@
+"""Django admin for the ledger, calls and charging preferences (superusers only).
+
+Ledger rows, calls and used form keys are history: view-only (SPEC §2).
+"""
+
+from django.contrib import admin
+
+from callback.admin import NoDeleteAdmin, ViewOnlyAdmin
+from credit.models import Call, ChargingPreferences, LedgerEntry, SubmissionKey
+
+
+@admin.register(ChargingPreferences)
+class ChargingPreferencesAdmin(NoDeleteAdmin):
+    list_display = ["currency", "decimals", "default_country", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # one row, created by credit.selectors.get_preferences
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ViewOnlyAdmin):
+    list_display = ["created_at", "callerid", "kind", "amount", "balance_after", "actor_username"]
+    list_filter = ["kind"]
+    list_select_related = ["callerid"]
+    search_fields = ["callerid__number", "order_number", "actor_username"]
+
+
+@admin.register(Call)
+class CallAdmin(ViewOnlyAdmin):
+    list_display = ["call_id", "extension", "caller_id", "started_at", "cost", "charged"]
+    list_select_related = ["extension"]
+    search_fields = ["call_id", "caller_id", "destination"]
+
+
+@admin.register(SubmissionKey)
+class SubmissionKeyAdmin(ViewOnlyAdmin):
+    list_display = ["key", "action", "user", "created_at"]

@@ -1,1 +1,48 @@
-urlpatterns: list = []
+"""The License page (administrators only): the maximum of active CallerIDs and the counter."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from callback import scoping
+from callback.audit import Actor
+from callback.errors import DomainError
+from callback.forms.tenancy import LicenseForm
+from callback.services.server_settings import update_license
+from callback.views.tenancy import posted, show_error
+from callerids.selectors import get_license
+
+
+def license_page(request):
+    scoping.require_admin(request.user)
+    license = get_license()
+    form = LicenseForm(
+        posted(request), initial={"max_active_callerids": license.max_active_callerids}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = update_license(actor=Actor.from_request(request), **form.cleaned_data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"License saved: at most {result.license.max_active_callerids} active "
+                "authorized CallerIDs.",
+            )
+            if result.below_active_count:
+                messages.warning(
+                    request,
+                    f"{result.license.active_callerids} CallerIDs are already enabled, more than "
+                    "the new maximum: existing CallerIDs stay enabled, only new activations are "
+                    "refused until the count is below the maximum.",
+                )
+            return redirect("callerids:license")
+    return render(request, "callerids/license.html", {"form": form, "license": license})
+
+
+urlpatterns = [
+    path("license/", license_page, name="license"),
+]

@@ -1,0 +1,141 @@
+"""Forms of the tenancy and server-settings pages: they validate and normalize only;
+the services apply the rules that need the database."""
+
+from __future__ import annotations
+
+from django import forms
+
+from callback import scoping
+from callback.errors import DomainError
+from callback.models import Reseller, Role
+from callback.services.server_settings import COUNTRY_CODES, ISO_4217_CURRENCIES, MAX_LICENSE
+from callback.services.tenancy import check_binding
+
+
+class ResellerForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    max_active_callerids = forms.IntegerField(
+        label="Maximum active CallerIDs",
+        required=False,
+        min_value=0,
+        max_value=MAX_LICENSE,
+        help_text="Its share of the license. Leave empty for no own cap.",
+    )
+    may_grant_unlimited = forms.BooleanField(label="May grant Unlimited credit", required=False)
+    active = forms.BooleanField(required=False, initial=True)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+
+class OrganizationCreateForm(forms.Form):
+    reseller = forms.ModelChoiceField(queryset=Reseller.objects.none())
+    name = forms.CharField(max_length=100)
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only resellers the user may write under: any other posted id is "not a valid choice".
+        resellers = scoping.writable_resellers_for(user)
+        self.fields["reseller"].queryset = resellers
+        own = scoping.reseller_of(user)
+        if own is not None:
+            self.fields["reseller"].initial = own.pk
+            self.fields["reseller"].empty_label = None
+
+
+class OrganizationEditForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    active = forms.BooleanField(required=False)
+
+
+class _RoleBindingForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    reseller = forms.ModelChoiceField(
+        queryset=Reseller.objects.all(),
+        required=False,
+        empty_label="— none (whole server) —",
+        help_text="Required for the reseller role; optional for staff (empty = whole server); "
+        "empty for administrators.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role:
+            try:
+                check_binding(role, cleaned.get("reseller"))
+            except DomainError as exc:
+                self.add_error(None, exc)  # the error names its field
+        return cleaned
+
+
+class _NewPasswordMixin(forms.Form):
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def clean_password2(self) -> str:
+        first = self.cleaned_data.get("password1")
+        second = self.cleaned_data["password2"]
+        if first and first != second:
+            raise forms.ValidationError("The two passwords differ.")
+        return second
+
+
+class UserCreateForm(_RoleBindingForm, _NewPasswordMixin):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    field_order = ["username", "email", "role", "reseller", "password1", "password2"]
+
+
+class UserEditForm(_RoleBindingForm):
+    is_active = forms.BooleanField(
+        label="Active", required=False, help_text="Inactive users cannot log in."
+    )
+
+
+class PasswordResetForm(_NewPasswordMixin):
+    pass
+
+
+class LicenseForm(forms.Form):
+    max_active_callerids = forms.IntegerField(
+        label="Maximum active authorized CallerIDs", min_value=0, max_value=MAX_LICENSE
+    )
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    from phonenumbers import geocoder
+
+    def name(code: str) -> str:
+        return geocoder._region_display_name(code, "en") or code
+
+    return [("", "— none —")] + sorted(
+        ((code, f"{code} — {name(code)}") for code in COUNTRY_CODES), key=lambda c: c[0]
+    )
+
+
+class ChargingForm(forms.Form):
+    currency = forms.ChoiceField(
+        choices=[(code, f"{code} — {name}") for code, name in ISO_4217_CURRENCIES.items()]
+    )
+    decimals = forms.TypedChoiceField(
+        label="Decimals shown", choices=[(n, str(n)) for n in range(5)], coerce=int
+    )
+    default_country = forms.ChoiceField(
+        label="Default country for phone numbers",
+        required=False,
+        choices=_country_choices,
+        help_text="Numbers typed without + are stored in international form when they are "
+        "valid for this country.",
+    )
+
+    def __init__(self, *args, currency_locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if currency_locked:
+            self.fields["currency"].disabled = True
+            self.fields[
+                "currency"
+            ].help_text = (
+                "Credit has already been granted in this currency, so it can no longer change."
+            )

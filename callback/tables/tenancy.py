@@ -1,0 +1,141 @@
+"""Tables of the tenancy and audit lists (django-tables2: sortable, paginated)."""
+
+from __future__ import annotations
+
+import json
+
+import django_tables2 as tables
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.html import format_html
+
+from callback.models import AuditEvent, Organization, Reseller
+
+
+def _yes_no(value) -> str:
+    return "Yes" if value else "No"
+
+
+class ResellerTable(tables.Table):
+    name = tables.Column(linkify=("callback:reseller_edit", [tables.A("pk")]))
+    active = tables.Column(verbose_name="Status")
+    max_active_callerids = tables.Column(verbose_name="Max active CallerIDs", default="no own cap")
+    active_callerids = tables.Column(verbose_name="Active CallerIDs")
+    may_grant_unlimited = tables.Column(verbose_name="May grant Unlimited")
+    organization_count = tables.Column(verbose_name="Organizations")
+    user_count = tables.Column(verbose_name="Users")
+
+    class Meta:
+        model = Reseller
+        fields = [
+            "name",
+            "active",
+            "max_active_callerids",
+            "active_callerids",
+            "may_grant_unlimited",
+            "organization_count",
+            "user_count",
+        ]
+        order_by = "name"
+        empty_text = "No resellers match."
+
+    def render_active(self, value):
+        return "Active" if value else "Inactive"
+
+    def render_may_grant_unlimited(self, value):
+        return _yes_no(value)
+
+
+class OrganizationTable(tables.Table):
+    name = tables.Column()
+    reseller = tables.Column(order_by="reseller__name")
+    active = tables.Column(verbose_name="Status")
+    extension_count = tables.Column(verbose_name="Callback extensions")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "reseller", "active", "extension_count", "created_at"]
+        order_by = "name"
+        empty_text = "No organizations match."
+
+    def __init__(self, *args, can_write: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_write = can_write
+
+    def render_name(self, record, value):
+        if not self.can_write:
+            return value
+        return format_html(
+            '<a href="{}">{}</a>', reverse("callback:organization_edit", args=[record.pk]), value
+        )
+
+    def render_active(self, value):
+        return "Active" if value else "Inactive"
+
+
+class UserTable(tables.Table):
+    username = tables.Column(linkify=("callback:user_edit", [tables.A("pk")]))
+    role = tables.Column(accessor="profile__role", order_by="profile__role", default="no role")
+    reseller = tables.Column(
+        accessor="profile__reseller__name",
+        order_by="profile__reseller__name",
+        verbose_name="Bound to",
+        empty_values=(),
+    )
+    is_active = tables.Column(verbose_name="Status")
+    last_login = tables.DateTimeColumn(format="Y-m-d H:i", default="never")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "role", "reseller", "is_active", "last_login"]
+        order_by = "username"
+        empty_text = "No users match."
+
+    def render_reseller(self, record, value):
+        if value:
+            return value
+        role = getattr(getattr(record, "profile", None), "role", None)
+        return "whole server" if role in ("admin", "staff") else "—"
+
+    def render_is_active(self, value):
+        return "Active" if value else "Inactive"
+
+
+def _values(values) -> str:
+    if not values:
+        return ""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+class AuditTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    actor_label = tables.Column(verbose_name="Who")
+    action = tables.Column()
+    object_type = tables.Column(verbose_name="Object type")
+    object_repr = tables.Column(verbose_name="Object")
+    address = tables.Column(verbose_name="From", default="")
+    before = tables.Column(orderable=False, default="")
+    after = tables.Column(orderable=False, default="")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "created_at",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_repr",
+            "address",
+            "before",
+            "after",
+        ]
+        order_by = "-created_at"
+        empty_text = "No audit events match."
+        attrs = {"class": "table table-sm table-striped small"}
+
+    def render_before(self, value):
+        return format_html("<code>{}</code>", _values(value))
+
+    def render_after(self, value):
+        return format_html("<code>{}</code>", _values(value))
