@@ -1,3 +1,9 @@
+from django.urls import path
+
+from exports import views
+
 app_name = "exports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:identifier>.<slug:file_format>", views.download, name="download"),
+]

@@ -1,0 +1,121 @@
+"""Exports of authorized CallerIDs (SPEC §4, §8): one extension's list, or all the user sees."""
+
+from __future__ import annotations
+
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+from callback import scoping
+from callerids.filters import CallerIDFilter
+from callerids.models import CallerIDStatus
+from credit.selectors import get_preferences
+from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
+from exports.exporters import Exporter, file_name_part
+from exports.registry import register
+
+_STATUS_LABELS = dict(CallerIDStatus.choices)
+_FIELDS = (
+    "number",
+    "status",
+    "status_reason",
+    "has_pin",
+    "unlimited",
+    "total",
+    "available",
+    "created_at",
+)
+
+
+def _status(status: str, reason: str) -> str:
+    label = _STATUS_LABELS.get(status, status)
+    return f"{label} ({reason})" if reason and status == CallerIDStatus.DISABLED else label
+
+
+@register
+class CallerIDsExporter(Exporter):
+    """One extension's authorized CallerIDs as currently searched, all pages."""
+
+    identifier = "callerids"
+    verbose_name = "Authorized CallerIDs"
+    filterset_class = CallerIDFilter
+    object_params = ("extension",)
+
+    def __init__(self, *, user, params):
+        super().__init__(user=user, params=params)
+        # Scope first (404 outside it), then the page's search.
+        self.queryset = self.filter(self.scoped_queryset())
+        self.currency = get_preferences().currency
+
+    def scoped_queryset(self):
+        self.extension = scoping.get_extension_for_user(self.user, self.object_id("extension"))
+        return scoping.callerids_for(self.user).filter(extension=self.extension)
+
+    def columns(self) -> list[Column]:
+        return [
+            Column("Callback Number", PHONE),
+            Column("Status", TEXT, width=22),
+            Column("PIN", TEXT, width=6),
+            Column("Total Credit", MONEY),
+            Column("Available Credit", MONEY),
+            Column("Currency", TEXT, width=10),
+            Column("Created", DATETIME, width=22),
+        ]
+
+    def values(self):
+        # The PIN column says whether there is one: the hash itself is never read.
+        has_pin = ExpressionWrapper(~Q(pin_hash=""), output_field=BooleanField())
+        return self.queryset.annotate(has_pin=has_pin).values_list(*self.fields())
+
+    def fields(self) -> tuple[str, ...]:
+        return _FIELDS
+
+    def rows(self):
+        currency = self.currency
+        for (
+            number,
+            status,
+            reason,
+            has_pin,
+            unlimited,
+            total,
+            available,
+            created,
+            *rest,
+        ) in self.values().iterator(chunk_size=self.chunk_size):
+            yield (
+                number,
+                _status(status, reason),
+                "Yes" if has_pin else "No",
+                UNLIMITED if unlimited else total,
+                UNLIMITED if unlimited else available,
+                currency,
+                created,
+                *rest,
+            )
+
+    def file_stem(self) -> str:
+        return f"callerids-{file_name_part(self.extension.number)}"
+
+
+@register
+class AllCallerIDsExporter(CallerIDsExporter):
+    """Every authorized CallerID the user may see, with its extension and organization."""
+
+    identifier = "callerids_all"
+    verbose_name = "Authorized CallerIDs"
+    object_params = ()
+
+    def scoped_queryset(self):
+        return scoping.callerids_for(self.user)
+
+    def columns(self) -> list[Column]:
+        return [
+            *super().columns(),
+            Column("Extension", TEXT, width=14),
+            Column("Organization", TEXT, width=24),
+        ]
+
+    def fields(self) -> tuple[str, ...]:
+        return (*_FIELDS, "extension__number", "extension__organization__name")
+
+    def file_stem(self) -> str:
+        return "callerids-all"

@@ -1,0 +1,66 @@
+"""Export of a CallerID's recharge history (SPEC §6, §8)."""
+
+from __future__ import annotations
+
+from callback import scoping
+from credit.filters import RechargeHistoryFilter
+from credit.models import LedgerEntry, LedgerKind
+from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
+from exports.exporters import Exporter, file_name_part
+from exports.registry import register
+
+
+def recharge_history(callerid):
+    """Every ledger row of the CallerID except calls, newest first (ledger order reversed)."""
+    return (
+        LedgerEntry.objects.filter(callerid=callerid).exclude(kind=LedgerKind.CALL).order_by("-id")
+    )
+
+
+@register
+class RechargeHistoryExporter(Exporter):
+    identifier = "recharge_history"
+    verbose_name = "Recharge history"
+    filterset_class = RechargeHistoryFilter
+    object_params = ("callerid",)
+
+    def __init__(self, *, user, params):
+        super().__init__(user=user, params=params)
+        # Scope first (404 outside it), then the page's search.
+        self.callerid = scoping.get_callerid_for_user(user, self.object_id("callerid"))
+        self.queryset = self.filter(recharge_history(self.callerid))
+
+    def columns(self) -> list[Column]:
+        return [
+            Column("Order Number", TEXT, width=20),
+            Column("Credit Added", MONEY),
+            Column("Credit Left", MONEY),
+            Column("Date Added", DATETIME, width=22),
+            Column("Added by", TEXT, width=18),
+        ]
+
+    def rows(self):
+        values = self.queryset.values_list(
+            "order_number", "amount", "balance_after", "created_at", "actor_username"
+        )
+        for order_number, amount, balance, created, added_by in values.iterator(
+            chunk_size=self.chunk_size
+        ):
+            yield (
+                order_number or None,
+                # Only Unlimited grants (set_unlimited, an Unlimited initial credit) lack one.
+                UNLIMITED if amount is None else amount,
+                UNLIMITED if balance is None else balance,
+                created,
+                added_by or None,
+            )
+
+    def file_stem(self) -> str:
+        return f"recharge-history-{file_name_part(self.callerid.number)}"
+
+    def sheet_title(self) -> str:
+        return f"History {self.callerid.number}"
+
+
+# The cost report's exporter lives beside its page; importing it here registers it at startup.
+from credit import exports_cost  # noqa: E402, F401
