@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("callerids.urls")),
     path("", include("credit.urls")),
     path("exports/", include("exports.urls")),
+    path("api/v1/", include("callback.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""The PBX decision API (SPEC §9), built with django-ninja: see docs/api.md."""

@@ -1,0 +1,71 @@
+"""The API's errors: always JSON `{"error": "<code>", "detail": "<human text>"}` (SPEC §9)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+MALFORMED = "malformed"
+UNAUTHENTICATED = "unauthenticated"
+UNKNOWN_EXTENSION = "unknown_extension"
+UNKNOWN_CALLERID = "unknown_callerid"
+CALL_ID_CONFLICT = "call_id_conflict"
+
+UNAUTHENTICATED_DETAIL = "Send the header Authorization: Bearer <token> with a live API token."
+
+
+class ApiError(Exception):
+    """An answer other than success; the handler below turns it into the JSON error."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, detail: str):
+    response = api.create_response(request, {"error": code, "detail": detail}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _field(loc) -> str:
+    # ninja prefixes locations with where the value came from ("body", "path") and the
+    # parameter's name; the PBX only cares about the field.
+    parts = [str(p) for p in loc if p not in ("body", "path", "query", "payload")]
+    return ".".join(parts) or "body"
+
+
+def _describe(errors: list[dict]) -> str:
+    shown = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5]]
+    return "; ".join(shown) or "The request does not match the schema."
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Replace ninja's default answers (422, {"detail": ...}) with the SPEC's errors."""
+
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return error_response(api, request, exc.status, exc.code, exc.detail)
+
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        # Missing fields and bad values are the caller's mistake: 400, never ninja's 422.
+        return error_response(api, request, 400, MALFORMED, _describe(exc.errors))
+
+    def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(api, request, 401, UNAUTHENTICATED, UNAUTHENTICATED_DETAIL)
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja raises HttpError(400) for a body that is not JSON.
+        if exc.status_code == 400:
+            return error_response(api, request, 400, MALFORMED, "The body is not valid JSON.")
+        if exc.status_code == 401:
+            return error_response(api, request, 401, UNAUTHENTICATED, UNAUTHENTICATED_DETAIL)
+        return error_response(api, request, exc.status_code, "error", str(exc))
+
+    api.add_exception_handler(ApiError, on_api_error)
+    api.add_exception_handler(ValidationError, on_validation_error)
+    api.add_exception_handler(AuthenticationError, on_authentication_error)
+    api.add_exception_handler(HttpError, on_http_error)

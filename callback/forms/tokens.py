@@ -1,0 +1,25 @@
+"""The form that creates an API token (SPEC §2): a name and a scope."""
+
+from django import forms
+
+from callback.models import Reseller
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="Which PBX uses it, e.g. “pbx1 Bucharest”.",
+    )
+    reseller = forms.ModelChoiceField(
+        queryset=Reseller.objects.all(),
+        required=False,
+        empty_label="Whole server (every reseller)",
+        label="Scope",
+        help_text="A reseller's token sees only that reseller's extensions and CallerIDs.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter a name for the token.")
+        return name

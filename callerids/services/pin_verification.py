@@ -1,0 +1,141 @@
+"""The PBX checks a PIN the caller typed (SPEC §9, `POST /api/v1/callback/verify-pin`).
+
+The lock rule: wrong PINs in a row are counted on the CallerID under its row lock; a right
+PIN resets the count; the wrong PIN that reaches the extension's limit disables the CallerID
+with the reason "locked", writes an audit event and gives its place back to the license
+(License.active_callerids and its Reseller.active_callerids go down in the same
+transaction). A disabled or locked CallerID answers "locked" to every PIN and its count does
+not move; only a user re-enabling it resets it.
+
+Lock order in this project is License row -> Reseller row -> CallerID rows (enabling takes
+them so). The common path needs only the CallerID's row; the rare wrong PIN that locks
+needs all three, so it is redone in a fresh transaction that takes them in that order,
+never the license while holding the CallerID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from callback import scoping
+from callback.audit import Actor, record
+from callback.models import ApiToken, Reseller
+from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.pins import check_pin
+from callerids.selectors import lock_license
+from credit.ledger import lock_callerid
+
+OK = "ok"
+PIN_INVALID = "pin_invalid"
+LOCKED = "locked"
+LOCKED_REASON = "locked"
+# wrong_pin_count is a small integer; with no limit (0) guessing never stops, the count must.
+_COUNT_CEILING = 32767
+
+
+@dataclass(frozen=True)
+class PinResult:
+    result: str  # ok / pin_invalid / locked
+    attempts_left: int | None = None  # with pin_invalid: wrong PINs left; None = no limit
+
+
+@dataclass(frozen=True)
+class _Target:
+    callerid_id: int
+    reseller_id: int
+    limit: int
+
+
+def _target(token: ApiToken, callerid_id: int) -> _Target:
+    row = (
+        scoping.callerids_for_token(token)
+        .exclude(status=CallerIDStatus.REMOVED)
+        .filter(pk=callerid_id)
+        .values_list("pk", "extension__organization__reseller_id", "extension__pin_lock_limit")
+        .first()
+    )
+    if row is None:
+        raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
+    return _Target(*row)
+
+
+def _judge(callerid: AuthorizedCallerID, pin: str, limit: int) -> tuple[PinResult, bool]:
+    """What this PIN means for this (locked) row, and whether it reaches the lock limit.
+
+    Changes the row in memory (the count) but does not save it.
+    """
+    if callerid.status == CallerIDStatus.REMOVED:
+        raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
+    if callerid.status != CallerIDStatus.ENABLED:
+        return PinResult(LOCKED), False
+    if not callerid.has_pin:
+        return PinResult(OK), False
+    if check_pin(pin, callerid.pin_salt, callerid.pin_hash):
+        callerid.wrong_pin_count = 0
+        return PinResult(OK), False
+    callerid.wrong_pin_count = min(callerid.wrong_pin_count + 1, _COUNT_CEILING)
+    if limit == 0:
+        return PinResult(PIN_INVALID, None), False
+    if callerid.wrong_pin_count >= limit:
+        return PinResult(LOCKED), True
+    return PinResult(PIN_INVALID, limit - callerid.wrong_pin_count), False
+
+
+def verify_pin(*, token: ApiToken, callerid_id: int, pin: str, actor: Actor) -> PinResult:
+    """Check `pin` for the CallerID `callerid_id` as seen by `token`.
+
+    Raises AuthorizedCallerID.DoesNotExist when the CallerID is removed or outside the
+    token's scope. Changes the wrong-PIN count; at the limit disables the CallerID
+    (status_reason "locked"), lowers the license and reseller counters and writes a
+    `callerid.lock` audit event, all in one transaction.
+    """
+    target = _target(token, callerid_id)
+    with transaction.atomic():
+        # The CallerID's row lock counts simultaneous wrong PINs one at a time.
+        callerid = lock_callerid(target.callerid_id)
+        before = callerid.wrong_pin_count
+        outcome, reaches_limit = _judge(callerid, pin, target.limit)
+        if not reaches_limit:
+            if callerid.wrong_pin_count != before:
+                callerid.save(update_fields=["wrong_pin_count"])
+            return outcome
+        # Nothing written yet: leave this transaction and lock in the project's order.
+    return _verify_and_lock(target, pin, actor)
+
+
+def _verify_and_lock(target: _Target, pin: str, actor: Actor) -> PinResult:
+    with transaction.atomic():
+        # License -> Reseller -> CallerID, the order every status change uses, so this
+        # cannot deadlock with an enable running at the same moment.
+        license_row = lock_license()
+        reseller = Reseller.objects.select_for_update().get(pk=target.reseller_id)
+        callerid = lock_callerid(target.callerid_id)
+        # Re-judged under the locks: another request may have locked it or reset the count.
+        before = callerid.wrong_pin_count
+        outcome, reaches_limit = _judge(callerid, pin, target.limit)
+        if not reaches_limit:
+            if callerid.wrong_pin_count != before:
+                callerid.save(update_fields=["wrong_pin_count"])
+            return outcome
+        callerid.status = CallerIDStatus.DISABLED
+        callerid.status_reason = LOCKED_REASON
+        callerid.save(update_fields=["wrong_pin_count", "status", "status_reason"])
+        license_row.active_callerids = max(license_row.active_callerids - 1, 0)
+        license_row.save(update_fields=["active_callerids", "updated_at"])
+        reseller.active_callerids = max(reseller.active_callerids - 1, 0)
+        reseller.save(update_fields=["active_callerids"])
+        record(
+            actor=actor,
+            action="callerid.lock",
+            obj=callerid,
+            before={"status": CallerIDStatus.ENABLED, "wrong_pin_count": before},
+            after={
+                "status": CallerIDStatus.DISABLED,
+                "status_reason": LOCKED_REASON,
+                "wrong_pin_count": callerid.wrong_pin_count,
+            },
+            reseller=reseller,
+        )
+        return outcome
