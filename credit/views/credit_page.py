@@ -1,1 +1,147 @@
-urlpatterns: list = []
+"""The credit management page of one CallerID (SPEC §6): recharge history and Add credit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import EmptyPage
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+
+from callback import scoping
+from callback.audit import Actor
+from callback.errors import DomainError
+from credit.filters import RechargeHistoryFilter
+from credit.forms import AddCreditForm
+from credit.models import LedgerKind
+from credit.money import format_amount
+from credit.selectors import get_preferences
+from credit.selectors_history import calls_after, recharge_history
+from credit.services.recharge import REMOVED, CreditResult, add_credit
+from credit.tables import RechargeHistoryTable
+
+PER_PAGE = 25
+
+
+def _callerids_list_url(callerid) -> str | None:
+    """The extension's CallerIDs list, once that page exists."""
+    try:
+        return reverse("callerids:list", args=[callerid.extension_id])
+    except NoReverseMatch:
+        return None
+
+
+def _paginate(table: RechargeHistoryTable, page: str | None) -> None:
+    """PER_PAGE rows a page, whatever the URL asks; a page past the end shows the last one."""
+    try:
+        number = max(int(page or 1), 1)
+    except ValueError:
+        number = 1
+    try:
+        table.paginate(page=number, per_page=PER_PAGE)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=PER_PAGE)
+
+
+def _history(request, callerid, decimals: int):
+    filterset = RechargeHistoryFilter(request.GET, queryset=recharge_history(callerid))
+    table = RechargeHistoryTable(filterset.qs, decimals=decimals)
+    _paginate(table, request.GET.get("page"))
+    records = [row.record for row in table.page.object_list]
+    summaries = calls_after(callerid, [record.pk for record in records])
+    for record in records:
+        record.calls_after = summaries.get(record.pk)
+    return filterset, table
+
+
+def _field_for(message: str) -> str | None:
+    """Where a refusal of the service goes on the form."""
+    if message.startswith(("Order ", "An order number")):
+        return "order_number"
+    if message.startswith(("At most", "Already unlimited", "A balance", "The total", "Enter")):
+        return "amount"
+    return None
+
+
+def _show_refusal(form: AddCreditForm, exc: DomainError) -> None:
+    for message in exc.messages:
+        field = _field_for(message)
+        form.add_error(field if field in form.fields else None, message)
+
+
+def _outcome(result: CreditResult, decimals: int, currency: str) -> str:
+    entry = result.entry
+    left = format_amount(entry.balance_after, decimals)
+    if entry.kind == LedgerKind.SET_UNLIMITED:
+        return "The CallerID now has Unlimited credit."
+    if entry.kind == LedgerKind.SET_LIMITED:
+        return f"The CallerID is now limited: {left} {currency} left."
+    verb = "Added" if entry.amount > 0 else "Removed"
+    amount = format_amount(abs(entry.amount), decimals)
+    return f"{verb} {amount} {currency}: {left} {currency} left."
+
+
+def _apply(request, callerid, form: AddCreditForm, preferences):
+    """Call the service; a redirect on success (POST-redirect-GET), None on a refusal."""
+    if callerid.is_removed:
+        form.add_error(None, REMOVED)
+        return None
+    if not form.is_valid():
+        return None
+    try:
+        result = add_credit(
+            actor=Actor.from_request(request),
+            callerid=callerid.pk,
+            amount=form.cleaned_data["amount"],
+            unlimited=form.cleaned_data["unlimited"],
+            order_number=form.cleaned_data["order_number"],
+            one_time_key=form.cleaned_data["one_time_key"],
+        )
+    except DomainError as exc:
+        _show_refusal(form, exc)
+        return None
+    outcome = _outcome(result, preferences.decimals, preferences.currency)
+    if result.already_applied:
+        applied_at = timezone.localtime(result.applied_at).strftime("%H:%M")
+        messages.info(request, f"Already applied at {applied_at}. {outcome}")
+    else:
+        messages.success(request, outcome)
+    return redirect(request.get_full_path())
+
+
+def callerid_credit(request, pk: int):
+    posting = request.method == "POST"
+    # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).
+    callerid = scoping.get_callerid_for_user(request.user, pk, write=posting)
+    preferences = get_preferences()
+    request._charging_preferences = preferences  # the {% money %} tag reuses it
+    form = None
+    if scoping.can_write(request.user) and (posting or not callerid.is_removed):
+        form = AddCreditForm(
+            request.POST if posting else None,
+            decimals=preferences.decimals,
+            may_grant_unlimited=scoping.may_grant_unlimited(request.user),
+        )
+        if posting:
+            response = _apply(request, callerid, form, preferences)
+            if response is not None:
+                return response
+    filterset, table = _history(request, callerid, preferences.decimals)
+    list_url = _callerids_list_url(callerid)
+    context = {
+        "callerid": callerid,
+        "extension": callerid.extension,
+        "form": form,
+        "filter": filterset,
+        "table": table,
+        "currency": preferences.currency,
+        "callerids_list_url": list_url,
+        "cancel_url": list_url
+        or reverse("callback:extension_detail", args=[callerid.extension_id]),
+    }
+    return render(request, "credit/credit_page.html", context)
+
+
+urlpatterns = [
+    path("callerids/<int:pk>/credit/", callerid_credit, name="callerid_credit"),
+]
