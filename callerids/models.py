@@ -89,3 +89,55 @@ class AuthorizedCallerID(models.Model):
     @property
     def is_removed(self) -> bool:
         return self.status == CallerIDStatus.REMOVED
+
+
+class ImportState(models.TextChoices):
+    CHECKED = "checked", "Checked"
+    IMPORTED = "imported", "Imported"
+
+
+class ImportJob(models.Model):
+    """An import file between Check and Confirm (SPEC §5.2), kept in the database so any
+    machine of a deployment can confirm it.
+
+    `rows` holds the prepared lines (normalized numbers, PINs already hashed, credits as
+    typed), zlib-compressed JSON; never the uploaded file, so no plain PIN is kept. It is
+    emptied once imported. `state` makes Confirm one-time.
+    """
+
+    token = models.UUIDField(unique=True, editable=False)
+    extension = models.ForeignKey(
+        "callback.CallbackExtension", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.CHECKED
+    )
+    # What the rows were checked with (default country, decimals, may grant Unlimited).
+    context = models.JSONField(default=dict)
+    rows = models.BinaryField(default=bytes)
+    report = models.JSONField(default=dict)
+    outcome = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.state})"
+
+
+class ImportProgress(models.Model):
+    """How far a running Confirm is, written on a second database connection.
+
+    Keyed by the job's token, not a foreign key: the Confirm's transaction locks the job
+    row, and a foreign-key check from the second connection would wait for it.
+    """
+
+    token = models.UUIDField(unique=True)
+    phase = models.CharField(max_length=16, default="waiting")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.phase} {self.done}/{self.total}"

@@ -1,0 +1,368 @@
+"""The two steps of an import (SPEC §5.2): Check (keeps the file's prepared rows) and
+Confirm (saves every CallerID, or none).
+
+License rules (SPEC §4), kept here on their own: only enabled CallerIDs count; the License
+row is locked first, then the Reseller row (project-wide lock order License → Reseller →
+CallerIDs); the room is the server's and the reseller's share; both counters change in
+the same transaction as the new CallerIDs.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from callback import scoping
+from callback.audit import Actor, record
+from callback.models import CallbackExtension, Reseller, Role
+from callerids.importing import checking, progress
+from callerids.importing.reading import read_file
+from callerids.models import (
+    AuthorizedCallerID,
+    CallerIDStatus,
+    ImportJob,
+    ImportState,
+    License,
+)
+from callerids.selectors import get_license, lock_license
+from credit.models import LedgerEntry, LedgerKind
+from credit.selectors import get_preferences
+
+BATCH_SIZE = 2000
+JOB_MAX_AGE = timedelta(days=1)
+
+
+class ImportChanged(Exception):  # noqa: N818 - reads as what happened
+    """Confirm found something different from Check: nothing was saved; the job now holds
+    the new report."""
+
+    def __init__(self, report: dict):
+        super().__init__("Something changed since the check: nothing was imported.")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Outcome:
+    count: int
+    unlimited: int
+    total_credit: Decimal
+    already_imported: bool = False
+
+
+def _context(user, *, reseller: Reseller | None = None) -> checking.Context:
+    """Today's rules. With `reseller` (the locked row of the extension's reseller), the
+    Unlimited permission is read from it rather than from the user's cached profile."""
+    preferences = get_preferences()
+    may_grant = scoping.may_grant_unlimited(user)
+    if reseller is not None and not scoping.is_admin(user):
+        may_grant = scoping.role_of(user) == Role.RESELLER and reseller.may_grant_unlimited
+    return checking.Context(
+        default_country=preferences.default_country or "",
+        decimals=preferences.decimals,
+        may_grant_unlimited=may_grant,
+    )
+
+
+def _reseller_of(extension: CallbackExtension) -> Reseller:
+    return Reseller.objects.get(pk=extension.organization.reseller_id)
+
+
+def check_import(
+    *, actor: Actor, extension: CallbackExtension, content: bytes, file_name: str, separator: str
+) -> ImportJob:
+    """Check an uploaded file and keep it for Confirm.
+
+    Requires: the actor's user may write to the extension (the view scoped it).
+    Raises FileRefused (a DomainError) when the file as a whole cannot be used.
+    Changes: creates an ImportJob with the report, and, when every line is good, the
+    prepared rows; deletes jobs older than a day. Nothing else.
+    """
+    scoping.require_write(actor.user)
+    result = read_file(content=content, file_name=file_name, separator=separator)
+    context = _context(actor.user)
+    evaluation = checking.evaluate(result.lines, context)
+    checking.find_existing(evaluation, extension_id=extension.pk)
+    room = checking.room_for(license=get_license(), reseller=_reseller_of(extension))
+    report = checking.build_report(
+        evaluation=evaluation,
+        room=room,
+        file_name=file_name,
+        file_format=result.file_format,
+        header=result.header,
+        lines=len(result.lines),
+        context=context,
+    )
+    ImportJob.objects.filter(created_at__lt=timezone.now() - JOB_MAX_AGE).delete()
+    return ImportJob.objects.create(
+        token=uuid.uuid4(),
+        extension=extension,
+        user=actor.user,
+        file_name=file_name[:255],
+        context=context.as_dict(),
+        rows=checking.pack_rows(evaluation.rows) if report["ok"] else b"",
+        report=report,
+    )
+
+
+def confirm_import(*, actor: Actor, job: ImportJob) -> Outcome:
+    """Save every row of a checked job as an enabled CallerID with its `initial` ledger row.
+
+    Requires: job belongs to actor's user and to an extension it may write (the view
+    scoped it); must not run inside another transaction for progress to be seen.
+    Checks again, under the License and Reseller locks: the rules of each line with today's
+    preferences and permission, duplicates, numbers already on the extension, the room.
+    Raises ImportChanged (nothing saved; the job gets the new report) when anything differs
+    from the check. A second Confirm of the same job changes nothing and returns the first
+    outcome with already_imported=True.
+    Changes: the CallerIDs, their ledger rows, License.active_callerids,
+    Reseller.active_callerids, the job (imported, rows dropped), one audit event.
+    """
+    scoping.require_write(actor.user)
+    if job.state == ImportState.IMPORTED:
+        return _outcome(job, already=True)
+    rows = checking.unpack_rows(job.rows)
+    if not rows or not job.report.get("ok"):
+        raise ImportChanged(job.report)
+    outermost = not connection.in_atomic_block
+    if outermost:
+        progress.start(job.token, total=len(rows))
+    side = progress.SideChannel(job.token, enabled=outermost)
+    try:
+        outcome = _confirm_locked(actor=actor, job=job, rows=rows, side=side)
+    except ImportChanged:
+        if outermost:
+            progress.finish(job.token, phase=progress.FAILED)
+        raise
+    except IntegrityError:
+        # A number was added by a path that does not take the license lock (e.g. an edit
+        # changing a number) between our check and our insert: report it like any change.
+        if outermost:
+            progress.finish(job.token, phase=progress.FAILED)
+        raise ImportChanged(_store_report(job, rows, actor)) from None
+    finally:
+        side.close()
+    if outermost:
+        progress.finish(job.token, phase=progress.DONE, done=len(rows))
+    return outcome
+
+
+def _outcome(job: ImportJob, *, already: bool) -> Outcome:
+    data = job.outcome
+    return Outcome(
+        count=data.get("count", 0),
+        unlimited=data.get("unlimited", 0),
+        total_credit=Decimal(data.get("total_credit", "0")),
+        already_imported=already,
+    )
+
+
+def _store_report(job: ImportJob, rows: list[checking.Row], actor: Actor) -> dict:
+    """Check the job's rows again (no locks: the report is advisory) and keep the report."""
+    extension = job.extension
+    context = _context(actor.user)
+    evaluation = checking.reevaluate(
+        rows, checked_with=checking.Context.from_dict(job.context), context=context
+    )
+    checking.find_existing(evaluation, extension_id=extension.pk)
+    room = checking.room_for(license=get_license(), reseller=_reseller_of(extension))
+    report = _report(job, evaluation, room, context)
+    _save_changed(job, report, evaluation, context)
+    return report
+
+
+def _report(job, evaluation, room, context) -> dict:
+    old = job.report
+    report = checking.build_report(
+        evaluation=evaluation,
+        room=room,
+        file_name=job.file_name,
+        file_format=old.get("format", ""),
+        header=old.get("header", False),
+        lines=old.get("lines", 0),
+        context=context,
+    )
+    # The preview keeps the lines of the file as first shown; bad ones get today's reasons.
+    report["preview"] = [
+        {**item, "error": " ".join(evaluation.errors.get(item["line"], []))}
+        for item in old.get("preview", [])
+    ]
+    return report
+
+
+def _save_changed(job, report, evaluation, context) -> None:
+    job.report = report
+    job.context = context.as_dict()
+    job.rows = checking.pack_rows(evaluation.rows) if report["ok"] else b""
+    job.save(update_fields=["report", "context", "rows"])
+
+
+def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
+    extension = job.extension
+    reseller_id = extension.organization.reseller_id
+    with transaction.atomic():
+        # Lock order License → Reseller (project-wide): the room read below stays true
+        # until we commit, so no concurrent add or enable can take the same places.
+        license = lock_license()
+        reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
+        # The job row last: two Confirms of one job queue here; the second sees "imported".
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state == ImportState.IMPORTED:
+            return _outcome(job, already=True)
+        context = _context(actor.user, reseller=reseller)
+        evaluation = checking.reevaluate(
+            rows, checked_with=checking.Context.from_dict(job.context), context=context
+        )
+        checking.find_existing(evaluation, extension_id=extension.pk)
+        room = checking.room_for(license=license, reseller=reseller)
+        report = _report(job, evaluation, room, context)
+        if (
+            not report["ok"]
+            or evaluation.renumbered
+            or checking.summary_of(report) != checking.summary_of(job.report)
+        ):
+            changed = report
+        else:
+            changed = None
+            side.update(progress.SAVING, 0)
+            _insert(actor=actor, extension=extension, rows=evaluation.rows, side=side)
+            count = len(evaluation.rows)
+            # Counters are written as absolute values computed under the locks.
+            license.active_callerids += count
+            License.objects.filter(pk=license.pk).update(active_callerids=license.active_callerids)
+            reseller.active_callerids += count
+            Reseller.objects.filter(pk=reseller.pk).update(
+                active_callerids=reseller.active_callerids
+            )
+            outcome = {
+                "count": count,
+                "unlimited": report["unlimited"],
+                "with_pin": report["with_pin"],
+                "total_credit": report["total_credit"],
+                "file_name": job.file_name,
+            }
+            job.state = ImportState.IMPORTED
+            job.outcome = outcome
+            job.report = report
+            job.rows = b""
+            job.imported_at = timezone.now()
+            job.save(update_fields=["state", "outcome", "report", "rows", "imported_at"])
+            record(
+                actor=actor,
+                action="callerid.import",
+                obj=extension,
+                after=outcome,
+                reseller=reseller,
+                object_repr=f"{extension.number}: import of {job.file_name}"[:200],
+            )
+            side.update(progress.SAVING, count)
+    if changed is not None:
+        _save_changed(job, changed, evaluation, context)
+        raise ImportChanged(changed)
+    return _outcome(job, already=False)
+
+
+def _insert(*, actor: Actor, extension: CallbackExtension, rows, side) -> None:
+    """Insert in batches: the CallerIDs, then their `initial` ledger rows."""
+    user_id = actor.user.pk if actor.user is not None else None
+    username = actor.label if actor.user is not None or actor.token is not None else ""
+    now = timezone.now()
+    insert = _insert_returning if connection.vendor == "postgresql" else _bulk_create_returning
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        ids = insert(
+            AuthorizedCallerID,
+            {
+                "extension_id": [extension.pk] * len(batch),
+                "number": [row.number for row in batch],
+                "pin_salt": [row.pin_salt for row in batch],
+                "pin_hash": [row.pin_hash for row in batch],
+                "wrong_pin_count": [0] * len(batch),
+                "status": [CallerIDStatus.ENABLED.value] * len(batch),
+                "status_reason": [""] * len(batch),
+                "unlimited": [row.unlimited for row in batch],
+                "available": [row.credit for row in batch],
+                "total": [row.credit for row in batch],
+                "created_at": [now] * len(batch),
+                "created_by_id": [user_id] * len(batch),
+                "removed_at": [None] * len(batch),
+            },
+        )
+        insert(
+            LedgerEntry,
+            {
+                "callerid_id": ids,
+                "kind": [LedgerKind.INITIAL.value] * len(batch),
+                "amount": [row.credit for row in batch],
+                "balance_after": [row.credit for row in batch],
+                "order_number": [row.order for row in batch],
+                "one_time_key": [None] * len(batch),
+                "call_id": [None] * len(batch),
+                "actor_id": [user_id] * len(batch),
+                "actor_username": [username] * len(batch),
+                "created_at": [now] * len(batch),
+            },
+        )
+        side.update(progress.SAVING, start + len(batch))
+
+
+def _insert_returning(model, columns: dict[str, list]) -> list[int]:
+    """PostgreSQL: COPY a batch with ids taken from the table's sequence first, without
+    building model instances (Django's per-field preparation and INSERT statements cost
+    many seconds at 100,000 rows). Values are already what the columns hold: str, bool,
+    int, Decimal (4 places), aware datetimes, None."""
+    fields = [model._meta.get_field(name) for name in columns]
+    concrete = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    if {f.attname for f in fields} != concrete:
+        raise RuntimeError(f"_insert_returning: the columns of {model.__name__} changed")
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    count = len(next(iter(columns.values())))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [quote(table), pk, count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        lines = (
+            "\t".join(map(_copy_text, values)) + "\n"
+            for values in zip(ids, *columns.values(), strict=True)
+        )
+        names = ", ".join(quote(column) for column in [pk, *(f.column for f in fields)])
+        cursor.cursor.copy_expert(
+            f"COPY {quote(table)} ({names}) FROM STDIN", io.StringIO("".join(lines))
+        )
+    return ids
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """One value in COPY's text format: \\N for NULL, special characters escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _bulk_create_returning(model, columns: dict[str, list]) -> list[int]:
+    names = list(columns)
+    objects = [
+        model(**dict(zip(names, values, strict=True)))
+        for values in zip(*columns.values(), strict=True)
+    ]
+    return [obj.pk for obj in model.objects.bulk_create(objects, batch_size=BATCH_SIZE)]
+
+
+def job_for(*, user, extension: CallbackExtension, token) -> ImportJob | None:
+    """The user's own job for this extension, or None."""
+    return ImportJob.objects.filter(token=token, extension=extension, user=user).first()

@@ -1,0 +1,179 @@
+"""Import authorized CallerIDs from a CSV or XLSX file (SPEC §5.2): upload and Check, the
+report, Confirm (with progress), and the list of bad lines as CSV."""
+
+import csv
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from callback import scoping
+from callback.audit import Actor
+from callback.errors import DomainError
+from callerids.forms_import import ImportUploadForm
+from callerids.importing import checking, progress
+from callerids.importing.services import ImportChanged, check_import, confirm_import, job_for
+from callerids.models import ImportState
+from callerids.selectors import get_license
+
+ERRORS_SHOWN = 500
+
+
+def _list_url(extension) -> str | None:
+    try:
+        return reverse("callerids:list", args=[extension.pk])
+    except NoReverseMatch:
+        return None
+
+
+def _get_job(request, pk, token):
+    """The extension (write scope: 404 outside, 403 read-only) and the user's own job."""
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    job = job_for(user=request.user, extension=extension, token=token)
+    if job is None:
+        raise Http404("Not found")
+    return extension, job
+
+
+def _page(request, template, extension, **context):
+    license = get_license()
+    room = checking.room_for(license=license, reseller=extension.organization.reseller)
+    return render(
+        request,
+        template,
+        {
+            "extension": extension,
+            "room": room,
+            "license": license if scoping.is_server_wide(request.user) else None,
+            "list_url": _list_url(extension),
+            **context,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request, pk):
+    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = check_import(
+                actor=Actor.from_request(request),
+                extension=extension,
+                content=form.content(),
+                file_name=form.cleaned_data["file"].name,
+                separator=form.cleaned_data["separator"],
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("callerids:import_report", pk=extension.pk, token=job.token)
+    return _page(
+        request,
+        "callerids/import_upload.html",
+        extension,
+        form=form,
+        max_size=f"{settings.IMPORT_MAX_BYTES / (1024 * 1024):.0f} MB",
+        max_lines=f"{settings.IMPORT_MAX_LINES:,}",
+        may_grant_unlimited=scoping.may_grant_unlimited(request.user),
+    )
+
+
+@require_GET
+def import_report(request, pk, token):
+    extension, job = _get_job(request, pk, token)
+    report = job.report
+    errors = report.get("errors", [])
+    preview = [
+        {**row, "amount": Decimal(row["credit"]) if row.get("parsed") and row["credit"] else None}
+        for row in report.get("preview", [])
+    ]
+    return _page(
+        request,
+        "callerids/import_report.html",
+        extension,
+        job=job,
+        report=report,
+        imported=job.state == ImportState.IMPORTED,
+        preview=preview,
+        total_credit=Decimal(report.get("total_credit", "0")),
+        errors=errors[:ERRORS_SHOWN],
+        errors_hidden=max(0, len(errors) - ERRORS_SHOWN),
+        can_confirm=job.state == ImportState.CHECKED and report.get("ok"),
+        progress_polled=_progress_polled(),
+    )
+
+
+def _progress_polled() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+def import_confirm(request, pk, token):
+    extension, job = _get_job(request, pk, token)
+    report_url = reverse("callerids:import_report", args=[extension.pk, job.token])
+    try:
+        outcome = confirm_import(actor=Actor.from_request(request), job=job)
+    except ImportChanged:
+        messages.error(
+            request,
+            "Something changed since the check: nothing was imported. Here is the new report.",
+        )
+        status = "changed"
+    else:
+        if outcome.already_imported:
+            messages.info(request, "This file was already imported; nothing was added again.")
+        else:
+            messages.success(request, f"Imported {outcome.count:,} authorized CallerIDs.")
+        status = "imported"
+    if _wants_json(request):
+        return JsonResponse({"status": status, "redirect": report_url})
+    return redirect(report_url)
+
+
+@never_cache
+@require_GET
+def import_progress(request, pk, token):
+    _extension, job = _get_job(request, pk, token)
+    row = progress.read(job.token)
+    data = {"phase": row.phase, "done": row.done, "total": row.total} if row else {}
+    data.setdefault("phase", progress.WAITING)
+    data["polled"] = _progress_polled()
+    return JsonResponse(data)
+
+
+@require_GET
+def import_errors_csv(request, pk, token):
+    _extension, job = _get_job(request, pk, token)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="import-errors.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["line", "reason"])
+    for error in job.report.get("errors", []):
+        writer.writerow([error["line"], error["message"]])
+    if job.report.get("room_error"):
+        writer.writerow(["", job.report["room_error"]])
+    return response
+
+
+_BASE = "extensions/<int:pk>/callerids/import/"
+
+urlpatterns = [
+    path(_BASE, import_upload, name="import"),
+    path(_BASE + "<uuid:token>/", import_report, name="import_report"),
+    path(_BASE + "<uuid:token>/confirm/", import_confirm, name="import_confirm"),
+    path(_BASE + "<uuid:token>/progress/", import_progress, name="import_progress"),
+    path(_BASE + "<uuid:token>/errors.csv", import_errors_csv, name="import_errors"),
+]
