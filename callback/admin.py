@@ -51,13 +51,26 @@ class ResellerAdmin(NoDeleteAdmin):
     readonly_fields = ["active_callerids", "created_at"]
 
 
+class FixedParentAdmin(NoDeleteAdmin):
+    """The parent of an existing object cannot change here: moving it would carry its
+    CallerIDs, calls and history to another reseller and leave the resellers' active-CallerID
+    counters wrong. The application's pages check those rules; this form would not."""
+
+    parent_field: str
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, self.parent_field] if obj is not None else fields
+
+
 @admin.register(Organization)
-class OrganizationAdmin(NoDeleteAdmin):
+class OrganizationAdmin(FixedParentAdmin):
     list_display = ["name", "reseller", "active"]
     list_filter = ["active"]
     list_select_related = ["reseller"]
     search_fields = ["name", "reseller__name"]
     readonly_fields = ["created_at"]
+    parent_field = "reseller"
 
 
 @admin.register(UserProfile)
@@ -69,12 +82,13 @@ class UserProfileAdmin(NoDeleteAdmin):
 
 
 @admin.register(CallbackExtension)
-class CallbackExtensionAdmin(NoDeleteAdmin):
+class CallbackExtensionAdmin(FixedParentAdmin):
     list_display = ["number", "name", "organization", "active"]
     list_filter = ["active", "return_mode"]
     list_select_related = ["organization"]
     search_fields = ["number", "name", "organization__name"]
     readonly_fields = ["created_at"]
+    parent_field = "organization"
 
 
 @admin.register(AuditEvent)

@@ -25,13 +25,40 @@ from callback.models import (
 )
 
 
+def _loaded_profile(user) -> UserProfile | None:
+    """The user's profile with its reseller, fetched in one query and cached on the user."""
+    relation = UserProfile._meta.get_field("user").remote_field
+    if relation.is_cached(user):
+        return relation.get_cached_value(user)
+    profile = UserProfile.objects.select_related("reseller").filter(user_id=user.pk).first()
+    relation.set_cached_value(user, profile)
+    return profile
+
+
 def profile_of(user) -> UserProfile | None:
+    """The profile that gives the user a role, or None when the user may use nothing: not
+    logged in, inactive, without a profile, or bound to an inactive reseller (SPEC §3:
+    everything under an inactive reseller is refused, its users' panel included)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    try:
-        return user.profile
-    except UserProfile.DoesNotExist:
+    profile = _loaded_profile(user)
+    if profile is None:
         return None
+    if profile.reseller_id is not None and not profile.reseller.active:
+        return None
+    return profile
+
+
+def no_access_reason(user) -> str:
+    """Why a logged-in user has no role in the panel, in words they can act on."""
+    if user is not None and user.is_authenticated and user.is_active:
+        profile = _loaded_profile(user)
+        if profile is not None and profile.reseller_id is not None and not profile.reseller.active:
+            return (
+                f'Your reseller "{profile.reseller.name}" is inactive, so its users cannot use '
+                "the Callback Manager. Ask an administrator to reactivate it."
+            )
+    return "Your account has no role in the Callback Manager. Ask an administrator to give it one."
 
 
 def role_of(user) -> str | None:
@@ -73,16 +100,18 @@ def may_grant_unlimited(user) -> bool:
 
 def require_role(user) -> None:
     if role_of(user) is None:
-        raise PermissionDenied("Your account has no role in the Callback Manager.")
+        raise PermissionDenied(no_access_reason(user))
 
 
 def require_write(user) -> None:
     if not can_write(user):
+        require_role(user)
         raise PermissionDenied("Your role is read-only.")
 
 
 def require_admin(user) -> None:
     if not is_admin(user):
+        require_role(user)
         raise PermissionDenied("Only administrators may do this.")
 
 

@@ -6,7 +6,7 @@ services that keep the license counter and the ledger right (SPEC §2).
 
 from django.contrib import admin
 
-from callback.admin import NoDeleteAdmin
+from callback.admin import FixedParentAdmin, NoDeleteAdmin
 from callerids.models import AuthorizedCallerID, License
 
 
@@ -20,7 +20,7 @@ class LicenseAdmin(NoDeleteAdmin):
 
 
 @admin.register(AuthorizedCallerID)
-class AuthorizedCallerIDAdmin(NoDeleteAdmin):
+class AuthorizedCallerIDAdmin(FixedParentAdmin):
     list_display = ["number", "extension", "status", "unlimited", "available", "created_at"]
     list_filter = ["status", "unlimited"]
     list_select_related = ["extension"]
@@ -38,6 +38,7 @@ class AuthorizedCallerIDAdmin(NoDeleteAdmin):
         "created_by",
         "removed_at",
     ]
+    parent_field = "extension"
 
     def has_add_permission(self, request):
         # A new CallerID must go through the service that checks and counts the license.

@@ -140,8 +140,9 @@ def update_extension(
 ) -> CallbackExtension:
     """Replace the setup of `extension` (which may move to another organization in scope).
 
-    Same rules as create_extension. An extension that ever had a CallerID stays with its
-    reseller, since its enabled CallerIDs count against that reseller's share. Writes one
+    Same rules as create_extension. An extension that ever had a CallerID or a call stays
+    with its reseller: its CallerIDs count against that reseller's share, and its calls
+    are that reseller's data. Writes one
     `extension.update` audit event when something changed. Returns the saved extension.
     """
     with transaction.atomic():
@@ -153,14 +154,16 @@ def update_extension(
         )
         _check_actor(actor, locked.organization, setup)
         _check_actor(actor, organization, setup)
-        if (
-            organization.reseller_id != locked.organization.reseller_id
-            and locked.callerids.exists()
+        # Its CallerIDs count against its reseller's share, and its calls (callers'
+        # numbers, destinations, costs) are that reseller's data: neither may follow the
+        # extension to another reseller.
+        if organization.reseller_id != locked.organization.reseller_id and (
+            locked.callerids.exists() or locked.calls.exists()
         ):
             raise DomainError(
                 {
-                    "organization": "This extension has CallerIDs counted against its "
-                    "reseller's share: it can only move to an organization of the same reseller."
+                    "organization": "This extension has CallerIDs or calls of its reseller: "
+                    "it can only move to an organization of the same reseller."
                 }
             )
         before = snapshot(locked, AUDITED_FIELDS)

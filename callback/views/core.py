@@ -15,6 +15,8 @@ from callerids.selectors import get_license
 def home(request):
     role = scoping.role_of(request.user)
     context = {"role": role, "license": None, "reseller": scoping.reseller_of(request.user)}
+    if role is None:
+        context["no_access_reason"] = scoping.no_access_reason(request.user)
     if role is not None and scoping.is_server_wide(request.user):
         context["license"] = get_license()
     return render(request, "home.html", context)

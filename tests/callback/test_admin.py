@@ -89,3 +89,30 @@ def test_admin_lists_render_for_a_superuser(superuser, org_a, path):
     client = Client()
     client.force_login(superuser)
     assert client.get(f"/django-admin/{path}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("model", "parent"),
+    [
+        (Organization, "reseller"),
+        (CallbackExtension, "organization"),
+        (AuthorizedCallerID, "extension"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_an_existing_objects_parent_cannot_be_changed_in_the_admin(
+    model, parent, request_, extension_a
+):
+    # Moving it would carry its CallerIDs and calls to another reseller and leave the
+    # resellers' active-CallerID counters wrong.
+    if model is Organization:
+        existing = extension_a.organization
+    elif model is CallbackExtension:
+        existing = extension_a
+    else:
+        existing = AuthorizedCallerID.objects.create(
+            extension=extension_a, number="+40721000111", available=0, total=0
+        )
+    model_admin = admin.site._registry[model]
+    assert parent in model_admin.get_readonly_fields(request_, existing)
+    assert parent not in model_admin.get_readonly_fields(request_, None)

@@ -183,6 +183,33 @@ def test_an_extension_with_callerids_stays_with_its_reseller(admin_user, extensi
     assert "organization" in refused.value.message_dict
 
 
+def test_an_extension_with_calls_stays_with_its_reseller(admin_user, extension_a, org_b):
+    # Its unmetered calls (callers' numbers, destinations) would otherwise show in the other
+    # reseller's cost report.
+    Call.objects.create(
+        call_id="a-1",
+        extension=extension_a,
+        caller_id="+40721000999",
+        destination="+4031000000",
+        started_at=timezone.now(),
+        duration_seconds=10,
+        cost=Decimal("1"),
+        charged=Decimal("0"),
+        shortfall=Decimal("0"),
+        metered=False,
+    )
+    with pytest.raises(DomainError) as refused:
+        update_extension(
+            actor=actor(admin_user),
+            extension=extension_a,
+            organization=org_b,
+            setup=ExtensionSetup(number="0003*001"),
+        )
+    assert "organization" in refused.value.message_dict
+    extension_a.refresh_from_db()
+    assert extension_a.organization.reseller != org_b.reseller
+
+
 def test_an_admin_moves_an_extension_without_callerids_to_another_reseller(
     admin_user, extension_a, org_b
 ):

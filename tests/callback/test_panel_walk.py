@@ -1,0 +1,227 @@
+"""Every URL of the panel, walked as every role (SPEC §1: a reseller never sees another
+reseller's data, not even counts; staff only look; anonymous users log in first).
+
+Reseller B's objects carry marker strings; no page, dropdown, message or export that
+reseller A or its staff can reach may contain one of them.
+"""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from callback.audit import Actor
+from callback.models import AuditEvent
+from callback.services.tokens import create_token
+from callerids.models import AuthorizedCallerID, CallerIDStatus
+from credit.models import Call
+
+# Text only reseller B's objects contain.
+B_MARKERS = ["Reseller B", "Org B1", "0004*001", "721999888", "4031555999", "Token of B"]
+PUBLIC = {"login", "logout", "healthz", "password_change", "password_change_done"}
+SKIPPED_NAMESPACES = {"api", "admin"}  # the API has its own tests; the Django admin is superusers'
+WRITE_WORDS = (
+    "create",
+    "edit",
+    "active",
+    "delete",
+    "activate",
+    "password",
+    "revoke",
+    "bulk",
+    "toggle",
+    "add",
+    "import",
+    "charging",
+    "license",
+    "callerid_credit",
+)
+
+
+def _panel_urls():
+    """(name, kwargs names) of every URL of the panel."""
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                if namespace in SKIPPED_NAMESPACES or pattern.name in PUBLIC:
+                    continue
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, tuple(pattern.pattern.regex.groupindex)
+
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+PANEL_URLS = _panel_urls()
+
+
+def _kind_of(name: str) -> str | None:
+    """Which object a URL's pk names."""
+    short = name.split(":")[1] if ":" in name else name
+    if short.startswith("reseller"):
+        return "reseller"
+    if short.startswith("organization"):
+        return "organization"
+    if short.startswith("user"):
+        return "user"
+    if short.startswith("token"):
+        return "token"
+    if name in ("callerids:toggle", "callerids:edit", "credit:callerid_credit"):
+        return "callerid"
+    return "extension"
+
+
+@pytest.fixture
+def world(cast, reseller_a, reseller_b, org_a, org_b, extension_a, extension_b):
+    callerid_a = AuthorizedCallerID.objects.create(
+        extension=extension_a, number="+40721000111", available=Decimal("5"), total=Decimal("5")
+    )
+    callerid_b = AuthorizedCallerID.objects.create(
+        extension=extension_b,
+        number="+40721999888",
+        available=Decimal("5"),
+        total=Decimal("5"),
+        status=CallerIDStatus.ENABLED,
+    )
+    Call.objects.create(
+        call_id="b-call-1",
+        extension=extension_b,
+        callerid=callerid_b,
+        caller_id="+40721999888",
+        destination="+4031555999",
+        started_at=datetime.datetime.now(datetime.UTC),
+        duration_seconds=60,
+        cost=Decimal("1"),
+        charged=Decimal("1"),
+        shortfall=Decimal("0"),
+        metered=True,
+    )
+    token_b = create_token(actor=Actor(user=cast["admin"]), name="Token of B", reseller=reseller_b)
+    return {
+        "a": {
+            "reseller": reseller_a,
+            "organization": org_a,
+            "extension": extension_a,
+            "callerid": callerid_a,
+            "user": cast["reseller_a"],
+            "token": None,
+        },
+        "b": {
+            "reseller": reseller_b,
+            "organization": org_b,
+            "extension": extension_b,
+            "callerid": callerid_b,
+            "user": cast["reseller_b"],
+            "token": token_b.token,
+        },
+    }
+
+
+def _url(name, params, objects):
+    kwargs = {}
+    for param in params:
+        if param == "token":
+            kwargs["token"] = uuid.uuid4()
+        elif param == "identifier":
+            return None  # exports are walked below
+        else:
+            target = objects[_kind_of(name)]
+            if target is None:
+                return None
+            kwargs[param] = target.pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _content(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def _assert_no_marker(response, where):
+    content = _content(response)
+    for marker in B_MARKERS:
+        assert marker not in content, f"{where} shows {marker!r}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["reseller_a", "staff_a"])
+def test_no_page_of_reseller_a_names_anything_of_reseller_b(client_for, world, role):
+    client = client_for(role)
+    for name, params in PANEL_URLS:
+        for side in ("a", "b"):
+            url = _url(name, params, world[side])
+            if url is None:
+                continue
+            response = client.get(url)
+            where = f"GET {url} as {role}"
+            assert response.status_code != 500, where
+            _assert_no_marker(response, where)
+            if side == "b" and params:
+                assert response.status_code in (403, 404, 405), where
+
+
+EXPORTS = [
+    ("callerids", {"extension": "extension"}),
+    ("callerids_all", {}),
+    ("recharge_history", {"callerid": "callerid"}),
+    ("cost_report", {"extension": "extension"}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["reseller_a", "staff_a"])
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_no_export_of_reseller_a_holds_anything_of_reseller_b(client_for, world, role, file_format):
+    client = client_for(role)
+    for identifier, params in EXPORTS:
+        url = reverse("exports:download", args=[identifier, file_format])
+        for side in ("a", "b"):
+            query = {param: world[side][kind].pk for param, kind in params.items()}
+            response = client.get(url, query)
+            where = f"{identifier}.{file_format} of {side} as {role}"
+            if side == "b" and params:
+                assert response.status_code == 404, where
+            else:
+                assert response.status_code == 200, where
+                if file_format == "csv":
+                    _assert_no_marker(response, where)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["staff_a", "staff_server"])
+def test_staff_write_attempts_are_refused_everywhere_and_change_nothing(client_for, world, role):
+    client = client_for(role)
+    events = AuditEvent.objects.count()
+    for name, params in PANEL_URLS:
+        short = name.split(":")[-1]
+        if not any(word in short for word in WRITE_WORDS):
+            continue
+        url = _url(name, params, world["a"])
+        if url is None:
+            continue
+        response = client.post(url, {"name": "Changed", "active": "1"})
+        # 405: a GET-only page (e.g. the import's error report) refuses any POST anyway.
+        assert response.status_code in (403, 405), f"POST {url} as {role}: {response.status_code}"
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_the_login_page_from_every_panel_url(client, world):
+    login = reverse("login")
+    for name, params in PANEL_URLS:
+        url = _url(name, params, world["a"])
+        if url is None:
+            continue
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(login), url
+    export = client.get(
+        reverse("exports:download", args=["callerids", "csv"]),
+        {"extension": world["a"]["extension"].pk},
+    )
+    assert export.status_code == 302 and export["Location"].startswith(login)
