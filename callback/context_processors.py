@@ -6,7 +6,7 @@ from callback import scoping
 # (label, url name, roles that see it). Entries whose page does not exist yet are skipped.
 NAVIGATION = [
     ("Callback extensions", "callback:extension_list", {"admin", "reseller", "staff"}),
-    ("Organizations", "callback:organization_list", {"admin", "reseller"}),
+    ("Organizations", "callback:organization_list", {"admin", "reseller", "staff"}),
     ("Resellers", "callback:reseller_list", {"admin"}),
     ("Users", "callback:user_list", {"admin"}),
     ("API tokens", "callback:token_list", {"admin"}),

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from callback.views import core
-from callback.views.auth import ThrottledLoginView
+from callback.views.auth import AuditedPasswordChangeView, ThrottledLoginView
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -12,7 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        AuditedPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -417,8 +417,9 @@ def set_user_active(*, actor: Actor, user, is_active: bool) -> object:
 
 
 def set_user_password(*, actor: Actor, user, password: str) -> None:
-    """Set a new password (admin reset). Raises DomainError for a weak password.
-    The audit event says only that the password changed."""
+    """Set a new password: an admin's reset, or the user's own change (the audit action
+    says which). Raises DomainError for a weak password. The audit event says only that
+    the password changed."""
     User = get_user_model()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -428,7 +429,9 @@ def set_user_password(*, actor: Actor, user, password: str) -> None:
         profile = UserProfile.objects.filter(user=user).first()
         record(
             actor=actor,
-            action="user.password_reset",
+            action="user.password_change"
+            if actor.user is not None and actor.user.pk == user.pk
+            else "user.password_reset",
             obj=user,
             after={"password": "changed"},
             reseller=profile.reseller if profile else None,

@@ -103,3 +103,46 @@ def test_client_address_with_two_proxies_and_a_forged_entry():
 @override_settings(TRUSTED_PROXY_COUNT=2)
 def test_client_address_falls_back_to_the_peer_when_too_few_entries():
     assert client_address(FakeRequest("10.0.0.1", "1.2.3.4")) == "10.0.0.1"
+
+
+def test_changing_ones_own_password_is_audited_and_keeps_the_session(admin_user):
+    from callback.models import AuditEvent
+
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct-horse-battery-staple",
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    admin_user.refresh_from_db()
+    assert admin_user.check_password("a-new-long-passphrase-42")
+    event = AuditEvent.objects.get(action="user.password_change")
+    assert event.actor == admin_user
+    assert event.after == {"password": "changed"}
+    assert "a-new-long-passphrase-42" not in str(event.before) + str(event.after)
+
+
+def test_a_wrong_old_password_changes_nothing(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "nope",
+            "new_password1": "x-long-pass-1",
+            "new_password2": "x-long-pass-1",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Your old password was entered incorrectly" in response.content
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_healthz_is_not_redirected_to_https():
+    assert Client().get("/healthz").status_code == 200
