@@ -37,6 +37,24 @@ class Failure:
         )
 
 
+def _sign_problem(kind: str, amount: Decimal | None) -> str:
+    """What is wrong with `amount` for a row of this kind (SPEC §6.1), or ""."""
+    if kind == LedgerKind.SET_UNLIMITED:
+        return "" if amount is None else f"amount {amount} where none (null)"
+    if amount is None:
+        return "" if kind == LedgerKind.INITIAL else "missing amount"
+    if kind == LedgerKind.INITIAL and amount < 0:
+        return "a negative initial credit"
+    if kind == LedgerKind.RECHARGE and amount <= 0:
+        return "a recharge must add credit"
+    if kind in (LedgerKind.ADJUSTMENT, LedgerKind.SET_LIMITED) and amount >= 0:
+        verb = "an adjustment" if kind == LedgerKind.ADJUSTMENT else "set limited"
+        return f"{verb} must remove credit"
+    if kind == LedgerKind.CALL and amount > 0:
+        return "a call cannot add credit"
+    return ""
+
+
 def _walk(rows) -> tuple[list[str], bool, Decimal | None, Decimal | None]:
     """Replay one CallerID's ledger; return (problems, unlimited, balance, total)."""
     problems: list[str] = []
@@ -47,12 +65,19 @@ def _walk(rows) -> tuple[list[str], bool, Decimal | None, Decimal | None]:
             problems.append(f"{where}: the first row is not the initial credit")
         if index > 0 and kind == LedgerKind.INITIAL:
             problems.append(f"{where}: a second initial row")
+        sign_problem = _sign_problem(kind, amount)
+        if sign_problem:
+            problems.append(f"{where}: {sign_problem}")
         if kind == LedgerKind.SET_UNLIMITED or (kind == LedgerKind.INITIAL and amount is None):
+            if kind == LedgerKind.SET_UNLIMITED and unlimited:
+                problems.append(f"{where}: already Unlimited")
             if balance_after is not None:
                 problems.append(f"{where}: balance {balance_after} where Unlimited (null)")
             unlimited, balance, total = True, None, None
             continue
         if kind == LedgerKind.SET_LIMITED:
+            if not unlimited:
+                problems.append(f"{where}: only an Unlimited CallerID can be set limited")
             if balance_after != 0:
                 problems.append(f"{where}: balance {balance_after}, expected 0")
             unlimited, balance, total = False, Decimal("0"), Decimal("0")

@@ -84,8 +84,12 @@ def lock_counters(reseller_ids: Iterable[int]) -> CounterLocks:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_counters must run inside transaction.atomic()")
     license = lock_license()
-    # ORDER BY before FOR UPDATE: PostgreSQL locks the rows in this order.
-    resellers = Reseller.objects.select_for_update().filter(pk__in=set(reseller_ids))
+    # ORDER BY before FOR UPDATE: PostgreSQL locks the rows in this order. NO KEY UPDATE:
+    # still one counter change at a time, but it lets a transaction that holds a CallerID
+    # row (a recharge, an edit) insert its audit row pointing at the reseller (PostgreSQL's
+    # foreign-key check takes FOR KEY SHARE on it); FOR UPDATE would deadlock with it while
+    # we wait for that CallerID.
+    resellers = Reseller.objects.select_for_update(no_key=True).filter(pk__in=set(reseller_ids))
     return CounterLocks(license=license, resellers={r.pk: r for r in resellers.order_by("pk")})
 
 

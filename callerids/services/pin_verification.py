@@ -9,8 +9,12 @@ not move; only a user re-enabling it resets it.
 
 Lock order in this project is License row -> Reseller row -> CallerID rows (enabling takes
 them so). The common path needs only the CallerID's row; the rare wrong PIN that locks
-needs all three, so it is redone in a fresh transaction that takes them in that order,
-never the license while holding the CallerID.
+needs all three, so it is redone in a fresh transaction that takes them in that order
+(callerids.services.license.lock_for_status_change, the same counters every status change
+uses), never the license while holding the CallerID.
+
+Under an inactive extension, organization or reseller the API refuses everything (SPEC §3):
+verify-pin answers `locked` and the count does not move.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from django.db import transaction
 
 from callback import scoping
 from callback.audit import Actor, record
-from callback.models import ApiToken, Reseller
+from callback.models import ApiToken
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
-from callerids.selectors import lock_license
+from callerids.services.license import lock_for_status_change
 from credit.ledger import lock_callerid
 
 OK = "ok"
@@ -44,8 +48,8 @@ class PinResult:
 @dataclass(frozen=True)
 class _Target:
     callerid_id: int
-    reseller_id: int
     limit: int
+    owners_active: bool  # the extension, its organization and its reseller
 
 
 def _target(token: ApiToken, callerid_id: int) -> _Target:
@@ -53,12 +57,19 @@ def _target(token: ApiToken, callerid_id: int) -> _Target:
         scoping.callerids_for_token(token)
         .exclude(status=CallerIDStatus.REMOVED)
         .filter(pk=callerid_id)
-        .values_list("pk", "extension__organization__reseller_id", "extension__pin_lock_limit")
+        .values_list(
+            "pk",
+            "extension__pin_lock_limit",
+            "extension__active",
+            "extension__organization__active",
+            "extension__organization__reseller__active",
+        )
         .first()
     )
     if row is None:
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
-    return _Target(*row)
+    pk, limit, *active = row
+    return _Target(callerid_id=pk, limit=limit, owners_active=all(active))
 
 
 def _judge(callerid: AuthorizedCallerID, pin: str, limit: int) -> tuple[PinResult, bool]:
@@ -92,6 +103,8 @@ def verify_pin(*, token: ApiToken, callerid_id: int, pin: str, actor: Actor) -> 
     `callerid.lock` audit event, all in one transaction.
     """
     target = _target(token, callerid_id)
+    if not target.owners_active:
+        return PinResult(LOCKED)
     with transaction.atomic():
         # The CallerID's row lock counts simultaneous wrong PINs one at a time.
         callerid = lock_callerid(target.callerid_id)
@@ -102,16 +115,19 @@ def verify_pin(*, token: ApiToken, callerid_id: int, pin: str, actor: Actor) -> 
                 callerid.save(update_fields=["wrong_pin_count"])
             return outcome
         # Nothing written yet: leave this transaction and lock in the project's order.
-    return _verify_and_lock(target, pin, actor)
+    return _verify_and_lock(token, target, pin, actor)
 
 
-def _verify_and_lock(target: _Target, pin: str, actor: Actor) -> PinResult:
+def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -> PinResult:
     with transaction.atomic():
         # License -> Reseller -> CallerID, the order every status change uses, so this
         # cannot deadlock with an enable running at the same moment.
-        license_row = lock_license()
-        reseller = Reseller.objects.select_for_update().get(pk=target.reseller_id)
-        callerid = lock_callerid(target.callerid_id)
+        counters, locked = lock_for_status_change(
+            ids=[target.callerid_id], scope=scoping.callerids_for_token(token)
+        )
+        if not locked:
+            raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
+        callerid = locked[0]
         # Re-judged under the locks: another request may have locked it or reset the count.
         before = callerid.wrong_pin_count
         outcome, reaches_limit = _judge(callerid, pin, target.limit)
@@ -119,13 +135,11 @@ def _verify_and_lock(target: _Target, pin: str, actor: Actor) -> PinResult:
             if callerid.wrong_pin_count != before:
                 callerid.save(update_fields=["wrong_pin_count"])
             return outcome
+        counters.status_changed(callerid.reseller_id, callerid.status, CallerIDStatus.DISABLED)
         callerid.status = CallerIDStatus.DISABLED
         callerid.status_reason = LOCKED_REASON
         callerid.save(update_fields=["wrong_pin_count", "status", "status_reason"])
-        license_row.active_callerids = max(license_row.active_callerids - 1, 0)
-        license_row.save(update_fields=["active_callerids", "updated_at"])
-        reseller.active_callerids = max(reseller.active_callerids - 1, 0)
-        reseller.save(update_fields=["active_callerids"])
+        counters.save()
         record(
             actor=actor,
             action="callerid.lock",
@@ -136,6 +150,6 @@ def _verify_and_lock(target: _Target, pin: str, actor: Actor) -> PinResult:
                 "status_reason": LOCKED_REASON,
                 "wrong_pin_count": callerid.wrong_pin_count,
             },
-            reseller=reseller,
+            reseller=callerid.reseller,
         )
         return outcome

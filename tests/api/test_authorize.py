@@ -229,3 +229,27 @@ def test_authorize_changes_nothing(server_api, extension_a):
     authorize(server_api)
     callerid.refresh_from_db()
     assert (callerid.available, callerid.wrong_pin_count) == (Decimal("10"), 0)
+
+
+@pytest.mark.parametrize("minimum", ["0", "0.0001", "2", "2.5"])
+def test_no_credit_is_exactly_the_lists_no_credit_filter(server_api, extension_a, minimum):
+    """SPEC §4: the list's "no credit left" filter is the predicate authorize answers with."""
+    from callerids.filters import no_credit_q
+    from callerids.models import AuthorizedCallerID
+
+    extension_a.min_credit = Decimal(minimum)
+    extension_a.save()
+    amounts = ["0", "0.0001", "1.9999", "2", "2.4999", "2.5", "2.5001", "100"]
+    for index, amount in enumerate(amounts):
+        add_callerid(extension_a, f"+4072100{index:04d}", credit=Decimal(amount))
+    add_callerid(extension_a, "+40721009999", credit=UNLIMITED)
+    filtered = set(
+        AuthorizedCallerID.objects.filter(no_credit_q()).values_list("number", flat=True)
+    )
+    answered = {
+        callerid.number
+        for callerid in AuthorizedCallerID.objects.all()
+        if authorize(server_api, callerid.number)[1].get("reason") == "no_credit"
+    }
+    assert answered == filtered
+    assert filtered  # the grid has both sides

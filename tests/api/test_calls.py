@@ -152,6 +152,29 @@ def test_a_callerid_renumbered_since_authorize_is_still_charged(server_api, exte
     assert Call.objects.get().caller_id == CALLER  # kept as reported
 
 
+@pytest.mark.parametrize("mode", ["caller", "fixed"])
+def test_a_callerid_id_sent_for_an_open_mode_extension_is_still_charged(
+    server_api, extension_a, mode
+):
+    """Decision (docs/api.md): a callerid_id is only ever returned by authorize in the list
+    mode, so a report carrying one was authorized against that CallerID's credit (the mode
+    may have changed since, like a CallerID may be renumbered): it is charged. Only a null
+    callerid_id is unmetered."""
+    from callback.models import ReturnMode
+
+    callerid = add_callerid(extension_a, CALLER, credit=Decimal("2"))
+    extension_a.return_mode = ReturnMode.CALLER if mode == "caller" else ReturnMode.FIXED
+    extension_a.fixed_number = "+40311000000" if mode == "fixed" else ""
+    extension_a.save()
+    status, body = report(server_api, callerid, cost="0.5")
+    assert (status, body["metered"], body["charged"], body["available"]) == (
+        201,
+        True,
+        "0.5000",
+        "1.5000",
+    )
+
+
 def test_a_callerid_of_another_extension_is_unknown(server_api, extension_a, org_a):
     from callback.models import CallbackExtension
 

@@ -172,3 +172,23 @@ def test_the_owning_resellers_token_may(api_a, with_pin):
 def test_bad_requests_are_malformed(server_api, with_pin, body):
     status, answer = server_api.post("/callback/verify-pin", body)
     assert (status, answer["error"]) == (400, "malformed")
+
+
+@pytest.mark.parametrize("inactive", ["extension", "organization", "reseller"])
+@pytest.mark.parametrize("pin", ["1234", "9999"])
+def test_a_callerid_under_an_inactive_owner_answers_locked_and_keeps_its_count(
+    server_api, with_pin, inactive, pin
+):
+    """SPEC §3: everything under an inactive extension, organization or reseller is refused
+    by the API; the refusal of verify-pin is `locked`. The count and status do not move."""
+    extension = with_pin.extension
+    owner = {
+        "extension": extension,
+        "organization": extension.organization,
+        "reseller": extension.organization.reseller,
+    }[inactive]
+    type(owner).objects.filter(pk=owner.pk).update(active=False)  # not a stale counter
+    assert verify(server_api, with_pin, pin) == (200, {"result": "locked"})
+    with_pin.refresh_from_db()
+    assert (with_pin.status, with_pin.wrong_pin_count) == (CallerIDStatus.ENABLED, 0)
+    assert counters(with_pin) == (1, 1)

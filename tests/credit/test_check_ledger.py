@@ -121,3 +121,42 @@ def test_it_catches_counters_that_drift_from_the_enabled_callerids(callerids, re
     assert "License: counter says 7 active CallerIDs, 3 are enabled" in out
     assert "Reseller A: counter says 1 active CallerIDs, 3 are enabled" in out
     assert "2 counter(s)" in error
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount", "expected"),
+    [
+        (LedgerKind.RECHARGE, D("-1"), "a recharge must add credit"),
+        (LedgerKind.ADJUSTMENT, D("1"), "an adjustment must remove credit"),
+        (LedgerKind.CALL, D("1"), "a call cannot add credit"),
+    ],
+)
+def test_it_catches_a_row_whose_amount_has_the_wrong_sign_for_its_kind(
+    callerids, kind, amount, expected
+):
+    """The balances still add up; only the kind says the row is wrong (SPEC §6.1)."""
+    callerid = callerids[0]
+    entry = LedgerEntry.objects.create(
+        callerid=callerid, kind=kind, amount=amount, balance_after=D("12.5") + amount
+    )
+    grants = amount if kind != LedgerKind.CALL else 0
+    AuthorizedCallerID.objects.filter(pk=callerid.pk).update(
+        available=D("12.5") + amount, total=D("12.5") + grants
+    )
+    out, _ = run_failing()
+    assert f"ledger row #{entry.pk} ({kind}): {expected}" in out
+
+
+def test_it_catches_set_limited_on_a_limited_callerid_and_set_unlimited_twice(callerids):
+    limited, unlimited = callerids[0], callerids[1]
+    wrong_limit = LedgerEntry.objects.create(
+        callerid=limited, kind=LedgerKind.SET_LIMITED, amount=D("-1"), balance_after=D("0")
+    )
+    AuthorizedCallerID.objects.filter(pk=limited.pk).update(available=D("0"), total=D("0"))
+    twice = LedgerEntry.objects.create(
+        callerid=unlimited, kind=LedgerKind.SET_UNLIMITED, amount=None, balance_after=None
+    )
+    out, error = run_failing()
+    assert f"ledger row #{wrong_limit.pk} (set_limited): only an Unlimited CallerID" in out
+    assert f"ledger row #{twice.pk} (set_unlimited): already Unlimited" in out
+    assert "2 CallerID(s)" in error

@@ -180,3 +180,54 @@ def test_point_three_minus_point_one_minus_point_two_ends_at_exactly_zero(
     assert callerid.available == D("0")
     assert LedgerEntry.objects.filter(callerid=callerid).last().balance_after == D("0")
     call_command("check_ledger")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_recharge_and_a_status_change_of_the_same_callerid_do_not_deadlock(
+    extension_a, reseller_a_user
+):
+    """The recharge holds the CallerID and writes an audit row pointing at the reseller
+    (PostgreSQL takes a key-share lock on it); a status change holds the reseller and waits
+    for the CallerID. The reseller lock must not block that key-share lock."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from callerids.services.license import lock_counters
+    from credit import ledger
+
+    callerid = new_callerid(extension_a, D("1"))
+    reseller_id = extension_a.organization.reseller_id
+    counters_held = threading.Event()
+
+    def status_change():
+        try:
+            with transaction.atomic():
+                lock_counters([reseller_id])
+                counters_held.set()
+                time.sleep(0.5)  # the recharge takes the CallerID meanwhile
+                ledger.lock_callerid(callerid.pk)
+            return "status change done"
+        finally:
+            connection.close()
+
+    def recharge():
+        try:
+            assert counters_held.wait(5)
+            actor = Actor(user=reseller_a_user)
+            return add_credit(actor=actor, callerid=callerid.pk, amount=D("2"))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(run) for run in (status_change, recharge)]
+    outcomes = []
+    for future in futures:
+        try:
+            outcomes.append(future.result())
+        except Exception as exc:  # a deadlock is the failure under test
+            outcomes.append(exc)
+    assert outcomes[0] == "status change done", outcomes
+    assert isinstance(outcomes[1], CreditResult), outcomes
