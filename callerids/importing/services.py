@@ -208,8 +208,10 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
     with transaction.atomic():
         # Lock order License → Reseller (project-wide): the room read below stays true
         # until we commit, so no concurrent add or enable can take the same places.
+        # The reseller row is locked FOR NO KEY UPDATE, as lock_counters does, so audit rows
+        # and recharges that only reference it are not blocked for the whole confirm.
         license = lock_license()
-        reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
+        reseller = Reseller.objects.select_for_update(no_key=True).get(pk=reseller_id)
         # The job row last: two Confirms of one job queue here; the second sees "imported".
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.state == ImportState.IMPORTED:
