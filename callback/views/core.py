@@ -5,20 +5,55 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from callback import scoping
-from callerids.selectors import get_license
+from callback.context_processors import NAVIGATION, _navigation
+from callback.models import Role
+from callerids.selectors import room_left
+
+# One line under each shortcut on the panel, by URL name (the navigation's own entries).
+SHORTCUT_HELP = {
+    "callback:extension_list": "Callback extensions, their authorized CallerIDs, credit and "
+    "cost reports.",
+    "callback:organization_list": "Organizations and the callback extensions under them.",
+    "callback:reseller_list": "Resellers, their share of the license and whether they may "
+    "grant Unlimited credit.",
+    "callback:user_list": "Logins, their role and the reseller they are bound to.",
+    "callback:token_list": "Tokens the PBX uses to call the API.",
+    "callback:audit_list": "Every change: who, what, when and from which address.",
+    "callerids:license": "The maximum number of enabled authorized CallerIDs on the server.",
+    "credit:charging": "Currency, decimals shown and the default country for phone numbers.",
+}
+
+
+def _shortcuts(items: list[dict]) -> list[dict]:
+    """The navigation entries the user sees, each with its one-line help."""
+    help_by_url = {}
+    for _label, name, _roles in NAVIGATION:
+        try:
+            help_by_url[reverse(name)] = SHORTCUT_HELP.get(name, "")
+        except NoReverseMatch:
+            continue
+    return [{**item, "help": help_by_url.get(item["url"], "")} for item in items]
 
 
 def home(request):
-    role = scoping.role_of(request.user)
-    context = {"role": role, "license": None, "reseller": scoping.reseller_of(request.user)}
+    """The panel: who you are, your access, the license room (from counters only) and
+    shortcuts to the pages of your role."""
+    user = request.user
+    role = scoping.role_of(user)
+    context = {"role": role, "reseller": scoping.reseller_of(user)}
     if role is None:
-        context["no_access_reason"] = scoping.no_access_reason(request.user)
-    if role is not None and scoping.is_server_wide(request.user):
-        context["license"] = get_license()
+        context["no_access_reason"] = scoping.no_access_reason(user)
+        return render(request, "home.html", context)
+    context["role_label"] = Role(role).label if role in Role.values else role
+    context["can_write"] = scoping.can_write(user)
+    context["server_wide"] = scoping.is_server_wide(user)
+    context["room"] = room_left(user)  # reads the license / reseller counters, never counts rows
+    context["shortcuts"] = _shortcuts(_navigation(role, ""))
     return render(request, "home.html", context)
 
 
