@@ -1,15 +1,16 @@
 """Forms of the tenancy and server-settings pages: they validate and normalize only;
-the services apply the rules that need the database."""
+the services apply the rules that need the database (and check uniqueness again)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from callback import scoping
 from callback.errors import DomainError
 from callback.models import Reseller, Role
 from callback.services.server_settings import COUNTRY_CODES, ISO_4217_CURRENCIES, MAX_LICENSE
-from callback.services.tenancy import check_binding
+from callback.services.tenancy import check_binding, check_reseller_name_free
 
 
 class ResellerForm(forms.Form):
@@ -24,8 +25,18 @@ class ResellerForm(forms.Form):
     may_grant_unlimited = forms.BooleanField(label="May grant Unlimited credit", required=False)
     active = forms.BooleanField(required=False, initial=True)
 
+    def __init__(self, *args, reseller: Reseller | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reseller = reseller
+
     def clean_name(self) -> str:
-        return " ".join(self.cleaned_data["name"].split())
+        name = " ".join(self.cleaned_data["name"].split())
+        # Said at once, next to the field, with the other errors (the service checks again).
+        try:
+            check_reseller_name_free(name, exclude_pk=self.reseller.pk if self.reseller else None)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message_dict["name"]) from None
+        return name
 
 
 class OrganizationCreateForm(forms.Form):
@@ -86,6 +97,13 @@ class UserCreateForm(_RoleBindingForm, _NewPasswordMixin):
     username = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)
     field_order = ["username", "email", "role", "reseller", "password1", "password2"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        # Said at once, next to the field, with the other errors (the service checks again).
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f'A user named "{username}" already exists.')
+        return username
 
 
 class UserEditForm(_RoleBindingForm):

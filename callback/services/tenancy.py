@@ -35,7 +35,7 @@ def _clean_name(name: str, what: str) -> str:
     return name
 
 
-def _check_reseller_name_free(name: str, *, exclude_pk=None) -> None:
+def check_reseller_name_free(name: str, *, exclude_pk=None) -> None:
     clash = Reseller.objects.filter(name__iexact=name).exclude(pk=exclude_pk).first()
     if clash is not None:
         raise DomainError(
@@ -72,7 +72,7 @@ def create_reseller(
     """Create a reseller. Raises DomainError when the name is empty or taken (any case)."""
     name = _clean_name(name, "reseller")
     with transaction.atomic():
-        _check_reseller_name_free(name)
+        check_reseller_name_free(name)
         with _name_taken_is_domain_error(f'A reseller named "{name}" already exists.'):
             reseller = Reseller.objects.create(
                 name=name,
@@ -107,7 +107,7 @@ def update_reseller(
     with transaction.atomic():
         # Locked so two admins editing at once are applied one after the other.
         reseller = Reseller.objects.select_for_update().get(pk=reseller.pk)
-        _check_reseller_name_free(name, exclude_pk=reseller.pk)
+        check_reseller_name_free(name, exclude_pk=reseller.pk)
         before = snapshot(reseller, RESELLER_FIELDS)
         reseller.name = name
         reseller.active = active

@@ -91,7 +91,7 @@ def reseller_edit(request, pk):
         "may_grant_unlimited": reseller.may_grant_unlimited,
         "active": reseller.active,
     }
-    form = ResellerForm(posted(request), initial=initial)
+    form = ResellerForm(posted(request), initial=initial, reseller=reseller)
     if request.method == "POST" and form.is_valid():
         try:
             reseller = services.update_reseller(

@@ -196,3 +196,23 @@ def test_lists_use_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+def test_a_taken_reseller_name_is_reported_together_with_the_other_errors(client_for):
+    client = client_for("admin")
+    response = client.post(
+        reverse("callback:reseller_create"),
+        {"name": "reseller a", "max_active_callerids": "-1"},
+    )
+    assert response.status_code == 200
+    assert b"already exists" in response.content
+    assert b"greater than or equal to 0" in response.content
+
+
+def test_a_reseller_keeps_its_own_name_when_edited(client_for, reseller_a):
+    client = client_for("admin")
+    response = client.post(
+        reverse("callback:reseller_edit", args=[reseller_a.pk]),
+        {"name": "Reseller A", "may_grant_unlimited": "on", "active": "on"},
+    )
+    assert response.status_code == 302

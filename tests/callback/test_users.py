@@ -189,3 +189,14 @@ def test_the_user_list_searches_and_filters(client_for):
 def test_service_refuses_a_duplicate_username_ignoring_case(actor, cast):
     with pytest.raises(DomainError, match="already exists"):
         services.create_user(actor=actor, username="Bob", password=NEW_PASSWORD, role="staff")
+
+
+def test_a_taken_username_is_reported_together_with_the_other_errors(client_for):
+    client = client_for("admin")
+    response = client.post(
+        reverse("callback:user_create"),
+        {"username": "ALICE", "role": "reseller", "password1": "x", "password2": "y"},
+    )
+    assert response.status_code == 200
+    assert b"A user named &quot;ALICE&quot; already exists." in response.content
+    assert b"The two passwords differ." in response.content
