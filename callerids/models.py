@@ -77,6 +77,24 @@ class AuthorizedCallerID(models.Model):
         indexes = [
             models.Index(fields=["extension", "status", "-created_at"]),
             models.Index(fields=["number"]),
+            # The list page's orders (callerids.filters.SORTS) among the CallerIDs that
+            # are not removed (its default filter): a page is a short index scan, read
+            # backwards for the ascending sorts. Sort by number uses the unique constraint.
+            models.Index(
+                fields=["extension", "-created_at", "-id"],
+                condition=~models.Q(status="removed"),
+                name="callerid_list_created",
+            ),
+            models.Index(
+                fields=["extension", "-available", "-id"],
+                condition=~models.Q(status="removed"),
+                name="callerid_list_available",
+            ),
+            models.Index(
+                fields=["extension", "-total", "-id"],
+                condition=~models.Q(status="removed"),
+                name="callerid_list_total",
+            ),
         ]
 
     def __str__(self) -> str:

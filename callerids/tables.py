@@ -1,36 +1,50 @@
-"""The table of the Authorized CallerIDs page (SPEC §4), django-tables2.
+"""The table of the Authorized CallerIDs page (SPEC §4).
 
 Columns in the spec's order: checkbox, S, C, Callback Number, PIN, Total Credit,
 Available Credit, Created, B. Every row belongs to the page's one extension, so the table
 takes it (and the links' bases) once: rendering a row never queries the database.
+
+The rows are rendered here, in Python, not by django-tables2 (issue 12): on a page of 50
+rows django-tables2 spent most of the request inspecting the signature of every cell's
+render method and reversing every row's links. Each link is reversed once per request
+with a placeholder pk, and each row is one string template filled with escaped values.
+The markup is the one the django-tables2 bootstrap5 template gave (same columns, classes,
+sort links, accessible names), so the page looks and behaves as before.
 """
 
 from __future__ import annotations
 
-import django_tables2 as tables
+from dataclasses import dataclass
+
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 
 from callerids.filters import SORTS
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.money import format_amount
 
 LOCKED_REASON = "locked"
-_RIGHT = {"td": {"class": "num"}, "th": {"class": "num"}}
-_NARROW = {"td": {"class": "text-center"}, "th": {"class": "text-center"}}
-
+EMPTY_TEXT = "No authorized CallerIDs match."
+SORT_PARAM = "sort"  # the filter's parameter: page, search and export agree
+PAGE_RANGE = 10  # page numbers shown at once (django-tables2's default)
 
 _ICONS = {
-    key: mark_safe(f'<span class="status-icon {css}" aria-hidden="true">{glyph}</span>')
+    key: f'<span class="status-icon {css}" aria-hidden="true">{glyph}</span>'
     for key, css, glyph in (
         (CallerIDStatus.ENABLED, "text-success", "●"),
         (CallerIDStatus.DISABLED, "text-secondary", "○"),
         (CallerIDStatus.REMOVED, "text-secondary", "×"),
-        ("locked", "text-danger", "🔒"),
+        (LOCKED_REASON, "text-danger", "🔒"),
     )
 }
+_SELECT_ALL = (
+    '<input type="checkbox" class="form-check-input" data-select-all '
+    'aria-label="Select all on this page">'
+)
+_PK = 2147483647  # a placeholder pk for reversing a link once; replaced by each row's pk
 
 
 def status_text(callerid: AuthorizedCallerID, pin_lock_limit: int) -> str:
@@ -53,142 +67,219 @@ def _url_or_none(name: str, *args) -> str | None:
         return None
 
 
-def _sorted(key: str):
-    """table.order_<column>: the same ORDER BY the filter (and so the export) uses."""
-
-    def order(table, queryset, is_descending):
-        return queryset.order_by(*SORTS[f"-{key}" if is_descending else key]), True
-
-    return order
+def _percent_safe(html: str) -> str:
+    """Escaped text put into a %-format row template as is."""
+    return html.replace("%", "%%")
 
 
-class CallerIDTable(tables.Table):
-    selection = tables.Column(
-        empty_values=(),
-        orderable=False,
-        verbose_name=mark_safe(
-            '<input type="checkbox" class="form-check-input" data-select-all '
-            'aria-label="Select all on this page">'
-        ),
-        attrs={"td": {"class": "text-center"}, "th": {"class": "text-center"}},
-    )
-    s = tables.Column(empty_values=(), orderable=False, verbose_name="S", attrs=_NARROW)
-    c = tables.Column(empty_values=(), orderable=False, verbose_name="C", attrs=_NARROW)
-    number = tables.Column(verbose_name="Callback Number")
-    pin = tables.Column(empty_values=(), orderable=False, verbose_name="PIN")
-    total = tables.Column(empty_values=(), verbose_name="Total Credit", attrs=_RIGHT)
-    available = tables.Column(empty_values=(), verbose_name="Available Credit", attrs=_RIGHT)
-    created = tables.Column(accessor="created_at", verbose_name="Created")
-    b = tables.Column(empty_values=(), orderable=False, verbose_name="B", attrs=_NARROW)
+def _link_pattern(name: str) -> str | None:
+    """A named URL with one pk argument, escaped, as a %-format string
+    ('/callerids/%(pk)d/edit/'): reversed once a request, filled with each row's pk."""
+    url = _url_or_none(name, _PK)
+    if url is None:
+        return None
+    return _percent_safe(escape(url)).replace(str(_PK), "%(pk)d", 1)
 
-    order_number = _sorted("number")
-    order_total = _sorted("total")
-    order_available = _sorted("available")
-    order_created = _sorted("created")
 
-    class Meta:
-        order_by_field = "sort"  # the filter's parameter: page, search and export agree
-        attrs = {
-            "class": "table table-sm table-hover table-nowrap align-middle",
-            "aria-label": "Authorized CallerIDs",
-        }
-        row_attrs = {
-            "data-callerid": lambda record: record.pk,
-            "class": lambda record: "text-body-secondary" if record.is_removed else "",
-        }
-        empty_text = "No authorized CallerIDs match."
+@dataclass(frozen=True)
+class Column:
+    name: str
+    header: str  # escaped HTML
+    sort: str | None = None  # the filter's sort key, None = not sortable
+    css: str = ""  # the th and td class
 
-    def __init__(self, data, *, extension, can_write: bool, decimals: int, **kwargs):
-        super().__init__(data, **kwargs)
+
+COLUMNS = (
+    Column("selection", _SELECT_ALL, css="text-center"),
+    Column("s", "S", css="text-center"),
+    Column("c", "C", css="text-center"),
+    Column("number", "Callback Number", sort="number"),
+    Column("pin", "PIN"),
+    Column("total", "Total Credit", sort="total", css="num"),
+    Column("available", "Available Credit", sort="available", css="num"),
+    Column("created", "Created", sort="created"),
+    Column("b", "B", css="text-center"),
+)
+assert all(f"-{c.sort}" in SORTS for c in COLUMNS if c.sort)
+
+
+@dataclass(frozen=True)
+class Header:
+    """One th: its class, its title and, when sortable, the link that sorts by it."""
+
+    css: str
+    html: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: the "..." gap
+    href: str | None
+    active: bool = False
+
+
+class CallerIDTable:
+    """The page's table: headers with sort links, rows as HTML, pagination links.
+
+    `rows` are the page's CallerIDs (already searched, sorted and sliced); `params` the
+    request's GET (sort and page links keep the rest of the search); `sort` the valid sort
+    key in use, None when the default order applies.
+    """
+
+    def __init__(
+        self,
+        rows,
+        *,
+        extension,
+        can_write: bool,
+        selectable: bool,
+        decimals: int,
+        params,
+        sort: str | None,
+    ):
+        self.rows = rows
         self.extension = extension
         self.can_write = can_write
+        self.selectable = selectable
         self.decimals = decimals
-        self.cost_report_url = _url_or_none("credit:cost_report", extension.pk)
-        self.credit_page_available = _url_or_none("credit:callerid_credit", 0) is not None
-        if not can_write:
-            self.columns.hide("selection")
+        self.params = params
+        self.sort = sort
+        self.columns = [c for c in COLUMNS if selectable or c.name != "selection"]
 
-    def _writable(self, record) -> bool:
-        return self.can_write and not record.is_removed
+    # The links of the page: params kept, one replaced (django-tables2's querystring_replace).
 
-    def render_selection(self, record):
-        if not self._writable(record):
-            return ""
-        return format_html(
-            '<input type="checkbox" class="form-check-input" name="ids" value="{}" '
-            'aria-label="Select {}">',
-            record.pk,
-            record.number,
-        )
+    def querystring(self, name: str, value) -> str:
+        params = dict(self.params.lists())
+        params[name] = value
+        return escape("?" + urlencode(params, doseq=True))
 
-    def render_s(self, record):
-        text = status_text(record, self.extension.pin_lock_limit)
-        icon = _ICONS["locked" if record.status_reason == LOCKED_REASON else record.status]
-        status = format_html(
-            '<span title="{}" data-status="{}">{}<span class="visually-hidden">{}</span></span>',
-            text,
-            record.status,
-            icon,
-            text,
-        )
-        if not self._writable(record):
-            return status
-        verb = "Disable" if record.status == CallerIDStatus.ENABLED else "Enable"
-        return format_html(
-            '{} <button type="submit" class="btn btn-outline-secondary btn-sm py-0 px-1 ms-1" '
-            'formaction="{}" formmethod="post" aria-label="{} {}" title="{} {}">{}</button>',
-            status,
-            reverse("callerids:toggle", args=[record.pk]),
-            verb,
-            record.number,
-            verb,
-            record.number,
-            verb,
-        )
+    def headers(self) -> list[Header]:
+        headers = []
+        for column in self.columns:
+            classes = {column.css} if column.css else set()
+            href = None
+            if column.sort:
+                classes.add("orderable")
+                if self.sort in (column.sort, f"-{column.sort}"):
+                    descending = self.sort.startswith("-")
+                    classes.add("desc" if descending else "asc")
+                    following = column.sort if descending else f"-{column.sort}"
+                else:
+                    following = column.sort
+                href = self.querystring(SORT_PARAM, following)
+            headers.append(Header(" ".join(sorted(classes)), column.header, href))
+        return headers
 
-    def render_c(self, record):
-        if self.cost_report_url is None:
-            return mark_safe('<span class="text-body-secondary" aria-disabled="true">C</span>')
-        return format_html(
-            '<a href="{}?callerid={}" title="Cost report of {}" aria-label="Cost report of {}">'
-            "C</a>",
-            self.cost_report_url,
-            record.pk,
-            record.number,
-            record.number,
-        )
+    def page_links(self, page) -> list[PageLink]:
+        """At most PAGE_RANGE numbers around the current page, the first and the last
+        (when known) always shown, "..." for the gaps and when more pages follow."""
+        known, number = page.num_pages, page.number
+        if known <= PAGE_RANGE and not page.more:
+            numbers: list = list(range(1, known + 1))
+        else:
+            start = max(number - PAGE_RANGE // 2, 1)
+            end = start + PAGE_RANGE
+            if end > known + 1:
+                start, end = max(known - PAGE_RANGE + 1, 1), known + 1
+            numbers = list(range(start, end))
+            if 1 not in numbers:
+                numbers = [1, None, *numbers[2:]]
+            if page.more:
+                numbers.append(None)
+            elif known not in numbers:
+                numbers = [*numbers[:-2], None, known]
+        return [
+            PageLink(p, None if p is None else self.querystring("page", p), p == number)
+            for p in numbers
+        ]
 
-    def render_number(self, record, value):
-        if not self.can_write:
-            return value
-        return format_html(
-            '<a href="{}" title="Edit {}">{}</a>',
-            reverse("callerids:edit", args=[record.pk]),
-            value,
-            value,
-        )
+    # The rows.
 
-    def render_pin(self, record):
-        return "Yes" if record.has_pin else "No"
-
-    def render_total(self, record):
-        return format_amount(record.total, self.decimals, unlimited=record.unlimited)
-
-    def render_available(self, record):
-        return format_amount(record.available, self.decimals, unlimited=record.unlimited)
-
-    def render_created(self, value):
-        return format_created(value)
-
-    def render_b(self, record):
-        if not self.credit_page_available:
-            return mark_safe(
+    def render_rows(self) -> SafeString:
+        """Every row's <tr>, or the empty text; all values escaped here."""
+        if not self.rows:
+            return mark_safe(f'<tr><td colspan="{len(self.columns)}">{EMPTY_TEXT}</td></tr>')
+        cost_report = _url_or_none("credit:cost_report", self.extension.pk)
+        if cost_report is None:
+            c_cell = '<span class="text-body-secondary" aria-disabled="true">C</span>'
+        else:
+            c_cell = (
+                f'<a href="{_percent_safe(escape(cost_report))}?callerid=%(pk)d" '
+                'title="Cost report of %(number)s" aria-label="Cost report of %(number)s">C</a>'
+            )
+        credit = _link_pattern("credit:callerid_credit")
+        if credit is None:
+            b_cell = (
                 '<span class="text-body-secondary" aria-disabled="true" '
                 'title="The credit page is not available yet">B</span>'
             )
-        return format_html(
-            '<a href="{}" title="Credit of {}" aria-label="Credit of {}">B</a>',
-            reverse("credit:callerid_credit", args=[record.pk]),
-            record.number,
-            record.number,
+        else:
+            b_cell = (
+                f'<a href="{credit}" title="Credit of %(number)s" '
+                'aria-label="Credit of %(number)s">B</a>'
+            )
+        # Two templates: rows that can be changed and rows that cannot (read-only roles,
+        # removed CallerIDs). %(name)s values are escaped before they are filled in.
+        edit = _link_pattern("callerids:edit")
+        toggle = _link_pattern("callerids:toggle")
+        status = (
+            '<span title="%(status_text)s" data-status="%(status)s">%(icon)s'
+            '<span class="visually-hidden">%(status_text)s</span></span>'
         )
+        selection = (
+            '<td class="text-center"><input type="checkbox" class="form-check-input" '
+            'name="ids" value="%(pk)d" aria-label="Select %(number)s"></td>'
+        )
+        tail = (
+            f'<td class="text-center">{c_cell}</td>'
+            "<td >%(number_cell)s</td><td >%(pin)s</td>"
+            '<td class="num">%(total)s</td><td class="num">%(available)s</td>'
+            f'<td >%(created)s</td><td class="text-center">{b_cell}</td></tr>'
+        )
+        writable_row = (
+            '<tr data-callerid="%(pk)d" class="%(row_class)s">'
+            + (selection if self.selectable else "")
+            + f'<td class="text-center">{status} <button type="submit" class="btn '
+            f'btn-outline-secondary btn-sm py-0 px-1 ms-1" formaction="{toggle}" '
+            'formmethod="post" aria-label="%(verb)s %(number)s" title="%(verb)s %(number)s">'
+            "%(verb)s</button></td>" + tail
+        )
+        read_only_row = (
+            '<tr data-callerid="%(pk)d" class="%(row_class)s">'
+            + ('<td class="text-center"></td>' if self.selectable else "")
+            + f'<td class="text-center">{status}</td>'
+            + tail
+        )
+        edit_link = f'<a href="{edit}" title="Edit %(number)s">%(number)s</a>'
+        pin_lock_limit = self.extension.pin_lock_limit
+        decimals = self.decimals
+        out = []
+        for index, record in enumerate(self.rows):
+            removed = record.status == CallerIDStatus.REMOVED
+            writable = self.can_write and not removed
+            number = escape(record.number)
+            values = {
+                "pk": int(record.pk),
+                "number": number,
+                "row_class": ("text-body-secondary " if removed else "")
+                + ("odd" if index % 2 else "even"),
+                "status": escape(record.status),
+                "status_text": escape(status_text(record, pin_lock_limit)),
+                "icon": _ICONS[
+                    LOCKED_REASON if record.status_reason == LOCKED_REASON else record.status
+                ],
+                "verb": "Disable" if record.status == CallerIDStatus.ENABLED else "Enable",
+                "pin": "Yes" if record.pin_hash else "No",
+                "total": escape(format_amount(record.total, decimals, unlimited=record.unlimited)),
+                "available": escape(
+                    format_amount(record.available, decimals, unlimited=record.unlimited)
+                ),
+                "created": escape(format_created(record.created_at)),
+            }
+            if self.can_write:
+                values["number_cell"] = edit_link % values
+            else:
+                values["number_cell"] = number
+            out.append((writable_row if writable else read_only_row) % values)
+        return mark_safe("".join(out))
