@@ -28,6 +28,8 @@ from credit.money import format_amount
 
 LOCKED_REASON = "locked"
 EMPTY_TEXT = "No authorized CallerIDs match."
+EMPTY_LIST_TEXT = "No authorized CallerIDs yet."
+SEARCH_PARAMS = ("q", "status", "credit")
 SORT_PARAM = "sort"  # the filter's parameter: page, search and export agree
 PAGE_RANGE = 10  # page numbers shown at once (django-tables2's default)
 
@@ -199,7 +201,9 @@ class CallerIDTable:
     def render_rows(self) -> SafeString:
         """Every row's <tr>, or the empty text; all values escaped here."""
         if not self.rows:
-            return mark_safe(f'<tr><td colspan="{len(self.columns)}">{EMPTY_TEXT}</td></tr>')
+            searched = any(self.params.get(name) for name in SEARCH_PARAMS)
+            text = EMPTY_TEXT if searched else EMPTY_LIST_TEXT
+            return mark_safe(f'<tr><td colspan="{len(self.columns)}">{text}</td></tr>')
         cost_report = _url_or_none("credit:cost_report", self.extension.pk)
         if cost_report is None:
             c_cell = '<span class="text-body-secondary" aria-disabled="true">C</span>'

@@ -127,3 +127,9 @@ def test_the_sort_links_keep_the_search_and_turn_the_order_around(client_for, ex
     assert '<th class="num orderable" scope="col"><a href="?q=12&amp;sort=total">' in thead
     html = client_for("reseller_a").get(url(extension_a, "sort=-available")).content.decode()
     assert '<th class="desc num orderable" scope="col"><a href="?sort=available">' in html
+
+
+def test_an_extension_without_callerids_says_none_yet(client_for, extension_a):
+    html = client_for("reseller_a").get(url(extension_a, "")).content.decode()
+    assert "No authorized CallerIDs yet." in html
+    assert "No authorized CallerIDs match." not in html
