@@ -11,6 +11,7 @@ from credit.selectors import get_preferences
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
+from exports.renderers.csv_copy import CopyColumn, CopySource, text_sql, text_value
 
 _STATUS_LABELS = dict(CallerIDStatus.choices)
 _FIELDS = (
@@ -28,6 +29,29 @@ _FIELDS = (
 def _status(status: str, reason: str) -> str:
     label = _STATUS_LABELS.get(status, status)
     return f"{label} ({reason})" if reason and status == CallerIDStatus.DISABLED else label
+
+
+def _status_sql(status: str, reason: str) -> CopyColumn:
+    """_status() as CSV text in SQL, for the COPY path: labels formatted here, once."""
+    disabled = _STATUS_LABELS[CallerIDStatus.DISABLED]
+    labels = " ".join("WHEN %s THEN %s" for _ in _STATUS_LABELS)
+    return CopyColumn(
+        # A label never starts like a formula nor is empty: what follows it needs no rule.
+        sql=(
+            f"CASE WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || ')' "
+            f"ELSE CASE {status} {labels} ELSE {text_sql(status)} END END"
+        ),
+        params=(
+            CallerIDStatus.DISABLED,
+            text_value(f"{disabled} ("),
+            *(
+                part
+                for value, label in _STATUS_LABELS.items()
+                for part in (value, text_value(label))
+            ),
+        ),
+        formatted=True,
+    )
 
 
 @register
@@ -91,6 +115,28 @@ class CallerIDsExporter(Exporter):
                 created,
                 *rest,
             )
+
+    def copy_source(self) -> CopySource:
+        # r.c0 … follow fields(): number, status, reason, has_pin, unlimited, total,
+        # available, created_at, then any extra field, each one column.
+        extra = [CopyColumn(f"r.c{i}") for i in range(len(_FIELDS), len(self.fields()))]
+        return CopySource(
+            self.values(),
+            [
+                CopyColumn("r.c0"),
+                _status_sql("r.c1", "r.c2"),
+                CopyColumn(
+                    "CASE WHEN r.c3 THEN %s ELSE %s END",
+                    (text_value("Yes"), text_value("No")),
+                    formatted=True,
+                ),
+                CopyColumn("r.c5", unlimited="r.c4"),
+                CopyColumn("r.c6", unlimited="r.c4"),
+                CopyColumn.value(self.currency),
+                CopyColumn("r.c7"),
+                *extra,
+            ],
+        )
 
     def file_stem(self) -> str:
         return f"callerids-{file_name_part(self.extension.number)}"

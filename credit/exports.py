@@ -8,6 +8,7 @@ from credit.models import LedgerEntry, LedgerKind
 from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
+from exports.renderers.csv_copy import CopyColumn, CopySource
 
 
 def recharge_history(callerid):
@@ -39,11 +40,25 @@ class RechargeHistoryExporter(Exporter):
             Column("Added by", TEXT, width=18),
         ]
 
-    def rows(self):
-        values = self.queryset.values_list(
+    def values(self):
+        return self.queryset.values_list(
             "order_number", "amount", "balance_after", "created_at", "actor_username"
         )
-        for order_number, amount, balance, created, added_by in values.iterator(
+
+    def copy_source(self) -> CopySource:
+        return CopySource(
+            self.values(),
+            [
+                CopyColumn("r.c0"),
+                CopyColumn("r.c1", unlimited="r.c1 IS NULL"),
+                CopyColumn("r.c2", unlimited="r.c2 IS NULL"),
+                CopyColumn("r.c3"),
+                CopyColumn("r.c4"),
+            ],
+        )
+
+    def rows(self):
+        for order_number, amount, balance, created, added_by in self.values().iterator(
             chunk_size=self.chunk_size
         ):
             yield (

@@ -42,7 +42,7 @@ class Exporter:
     # Parameters naming what is exported (e.g. "extension"); required.
     object_params: ClassVar[tuple[str, ...]] = ()
     # Rows fetched from the database at a time: memory stays flat whatever the row count.
-    chunk_size: ClassVar[int] = 2000
+    chunk_size: ClassVar[int] = 5000
 
     def __init__(self, *, user, params: Mapping[str, str]):
         self.user = user
@@ -69,6 +69,11 @@ class Exporter:
     def rows(self) -> Iterator[Sequence]:
         """One tuple of values per row, in the order of columns(); a generator, never a list."""
         raise NotImplementedError
+
+    def copy_source(self):
+        """What the CSV renderer's COPY path needs (exports.renderers.csv_copy.CopySource),
+        or None: this exporter's rows are always formatted in Python."""
+        return None
 
     def file_stem(self) -> str:
         """What is exported, e.g. "callerids-0003-001"; the renderer adds the time and suffix."""

@@ -22,6 +22,7 @@ from exports.cells import (
     row_converter,
 )
 from exports.exporters import Exporter, ExportParamsError
+from exports.renderers.csv_copy import copy_enabled, copy_rows, copy_select
 
 BOM = "\ufeff"
 ROWS_PER_CHUNK = 500
@@ -83,6 +84,14 @@ class CsvRenderer:
         convert = row_converter(columns)
         # The header goes out before the query runs: the download starts at once.
         yield (BOM + writer.writerow([column.header for column in columns])).encode("utf-8")
+        source = exporter.copy_source() if copy_enabled() else None
+        if source is not None:
+            # PostgreSQL formats the rows exactly as below (tests/exports/test_csv_copy.py).
+            sql, params = copy_select(
+                source, [column.kind for column in columns], self.decimal_separator, format_cell
+            )
+            yield from copy_rows(sql, params, delimiter=self.delimiter)
+            return
         lines = []
         for row in exporter.rows():
             lines.append(writer.writerow([format_cell(cell) for cell in convert(row)]))

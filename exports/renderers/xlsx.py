@@ -25,18 +25,24 @@ import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from itertools import islice
 from xml.sax.saxutils import quoteattr
 
+from django.utils import timezone
+
+from credit.money import FOUR_PLACES
+from credit.money import UNLIMITED as UNLIMITED_TEXT
 from exports.cells import (
     DATE,
     DATETIME,
-    EMPTY,
+    FORMULA_STARTS,
+    INTEGER,
     MONEY,
-    NUMBER,
-    PLAIN,
-    PROTECTED,
+    PHONE,
+    PHONE_RE,
+    TEXT,
+    UNLIMITED,
     Column,
-    row_converter,
 )
 from exports.exporters import Exporter
 
@@ -55,6 +61,8 @@ _STYLE_DATE = 4
 _STYLE_PROTECTED = 5
 
 _EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
+_ZERO = Decimal(0)
+_PHONE_MATCH = PHONE_RE.match
 _EXCEL_EPOCH_DATE = _EXCEL_EPOCH.date()
 _SECONDS_PER_DAY = Decimal(86400)
 _SERIAL_PLACES = Decimal("0.0000000001")  # ~9 microseconds: whole seconds survive exactly
@@ -80,6 +88,10 @@ _SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 
 
 _NEEDS_ESCAPING = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+# Escaping, or xml:space="preserve" (\s is str.isspace()): one search for the common case.
+_NEEDS_WORK = re.compile(
+    '^\\s|\\s\\Z|[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]'
+).search
 
 
 def xml_text(text: str) -> str:
@@ -104,10 +116,16 @@ def column_letters(index: int) -> str:
     return letters
 
 
-def datetime_serial(value: datetime.datetime) -> str:
-    delta = value - _EXCEL_EPOCH
-    serial = delta.days + Decimal(delta.seconds) / _SECONDS_PER_DAY
-    return f"{serial.quantize(_SERIAL_PLACES):f}"
+def _serial(days: int, seconds: int) -> str:
+    """days + seconds / 86400 rounded half-even to 10 decimals, in integers: the digits
+    Decimal would write (seconds / 86400 either ends within 7 decimals or repeats)."""
+    if days < 0:
+        serial = days + Decimal(seconds) / _SECONDS_PER_DAY
+        return f"{serial.quantize(_SERIAL_PLACES):f}"
+    tenths, remainder = divmod(seconds * 10**10, 86400)
+    if remainder * 2 > 86400 or (remainder * 2 == 86400 and tenths % 2):
+        tenths += 1
+    return f"{days}.{tenths:010d}"
 
 
 def money_format(decimals: int) -> str:
@@ -246,30 +264,125 @@ class _Sink:
         return data
 
 
-def _row_xml(row_number: int, letters: list[str], cells) -> str:
-    parts = [f'<row r="{row_number}">']
-    append = parts.append
-    for letter, (kind, value) in zip(letters, cells, strict=True):
-        if kind == EMPTY:
-            continue
-        ref = f"{letter}{row_number}"
-        if kind == PLAIN:
-            append(_inline_string(ref, value))
-        elif kind == MONEY:
-            append(f'<c r="{ref}" s="{_STYLE_MONEY}"><v>{value:f}</v></c>')
-        elif kind == DATETIME:
-            append(f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{datetime_serial(value)}</v></c>')
-        elif kind == PROTECTED:
-            append(_inline_string(ref, value, f' s="{_STYLE_PROTECTED}"'))
-        elif kind == NUMBER:
-            append(f'<c r="{ref}"><v>{value}</v></c>')
-        elif kind == DATE:
-            serial = (value - _EXCEL_EPOCH_DATE).days
-            append(f'<c r="{ref}" s="{_STYLE_DATE}"><v>{serial}</v></c>')
+# The XML of a cell is `<c r="B7"` + its tail. Writers return the tail of a value, by the
+# column's kind, following to_cell()'s rules (tests/exports check them cell by cell).
+# Tails of few distinct texts (statuses, Yes/No, the currency) are remembered; a column of
+# distinct texts (numbers) stops filling its memory at _TEXT_MEMORY.
+_TEXT_MEMORY = 512
+
+
+def _text_tail(text_of, memory: dict):
+    """Text: an inline string (never run); formula-looking text with the quote prefix.
+    `text_of(value)` -> (text, protected) is to_cell's decision for the column's kind."""
+
+    def tail(value) -> str:
+        text, protected = text_of(value)
+        style = f' s="{_STYLE_PROTECTED}"' if protected else ""
+        space = ""
+        if _NEEDS_WORK(text) is not None:
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            text = xml_text(text)
+        cell = f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        # Only str keys: True == 1 would otherwise share a tail.
+        if type(value) is str and len(memory) < _TEXT_MEMORY:
+            memory[value] = cell
+        return cell
+
+    return tail
+
+
+def _text_of(value) -> tuple[str, bool]:
+    text = value if type(value) is str else str(value)
+    return text, text.startswith(FORMULA_STARTS)
+
+
+def _phone_of(value) -> tuple[str, bool]:
+    text = value if type(value) is str else str(value)
+    if _PHONE_MATCH(text):
+        return text, False
+    return text, text.startswith(FORMULA_STARTS)
+
+
+# to_cell(MONEY, UNLIMITED) is the text Unlimited.
+_UNLIMITED_TAIL = _text_tail(_text_of, {})(UNLIMITED_TEXT)
+
+
+def _money_tail(value) -> str:
+    if value is UNLIMITED:
+        return _UNLIMITED_TAIL
+    if not isinstance(value, Decimal):
+        raise TypeError(f"A money column takes Decimal or UNLIMITED, not {type(value).__name__}")
+    # Adding zero turns a negative zero (-0.0000) into 0.0000.
+    return f' s="{_STYLE_MONEY}"><v>{value.quantize(FOUR_PLACES) + _ZERO:f}</v></c>'
+
+
+def _datetime_tail(zone):
+    epoch = _EXCEL_EPOCH.toordinal()
+
+    def tail(value) -> str:
+        if not isinstance(value, datetime.datetime):
+            raise TypeError(f"A datetime column takes datetime, not {type(value).__name__}")
+        if value.tzinfo is not None:
+            # The server's zone (settings.TIME_ZONE), not a zone activated for one request.
+            value = value.astimezone(zone)
+        # Whole seconds: what the page shows, and what both formats can hold exactly.
+        days = value.toordinal() - epoch
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return f' s="{_STYLE_DATETIME}"><v>{_serial(days, seconds)}</v></c>'
+
+    return tail
+
+
+def _date_tail(value) -> str:
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        raise TypeError(f"A date column takes date, not {type(value).__name__}")
+    return f' s="{_STYLE_DATE}"><v>{(value - _EXCEL_EPOCH_DATE).days}</v></c>'
+
+
+def _integer_tail(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"An integer column takes int, not {type(value).__name__}")
+    return f"><v>{value}</v></c>"
+
+
+def row_writer(columns: list[Column]):
+    """`write(row, row_number) -> XML` of one row, generated for the columns (like
+    namedtuple): one function call per row instead of layers of calls per cell. An empty
+    value (None) writes no cell."""
+    namespace: dict = {}
+    lines = []
+    for i, column in enumerate(columns):
+        ref = f'<c r="{column_letters(i)}{{n}}"'
+        if column.kind in (TEXT, PHONE):
+            memory: dict = {}
+            text_of = _text_of if column.kind == TEXT else _phone_of
+            namespace[f"m{i}"], namespace[f"t{i}"] = memory, _text_tail(text_of, memory)
+            tail = f"(m{i}.get(v{i}) or t{i}(v{i}))"
+        elif column.kind in _TAILS:
+            namespace[f"t{i}"] = _TAILS[column.kind]
+            tail = f"t{i}(v{i})"
+        elif column.kind == DATETIME:
+            namespace[f"t{i}"] = _datetime_tail(timezone.get_default_timezone())
+            tail = f"t{i}(v{i})"
         else:
-            raise ValueError(f"Unknown cell kind {kind!r}")
-    append("</row>")
-    return "".join(parts)
+            raise ValueError(f"Unknown column kind {column.kind!r}")
+        lines.append(f"    c{i} = '' if v{i} is None else f'{ref}' + {tail}\n")
+    values = "".join(f"v{i}, " for i in range(len(columns)))
+    cells = "".join(f"{{c{i}}}" for i in range(len(columns)))
+    source = (
+        f"def write(row, n):\n    {values}= row\n{''.join(lines)}"
+        f"    return f'<row r=\"{{n}}\">{cells}</row>'\n"
+    )
+    exec(source, namespace)  # noqa: S102 - generated from the columns' kinds only
+    return namespace["write"]
+
+
+_TAILS = {MONEY: _money_tail, DATE: _date_tail, INTEGER: _integer_tail}
+
+
+def _rows_xml(write_row, rows, first_row_number: int) -> str:
+    """The XML of consecutive rows numbered from first_row_number, as one string."""
+    return "".join([write_row(row, n) for n, row in enumerate(rows, first_row_number)])
 
 
 def write_xlsx(columns: list[Column], rows, *, title: str, money_decimals: int) -> Iterator[bytes]:
@@ -282,42 +395,38 @@ def write_xlsx(columns: list[Column], rows, *, title: str, money_decimals: int) 
     # The first bytes go out before the query runs: the download starts at once.
     yield sink.take()
 
-    convert = row_converter(columns)
-    letters = [column_letters(i) for i in range(len(columns))]
-    start = _sheet_start(columns)
+    write_row = row_writer(columns)
+    start = _sheet_start(columns).encode("utf-8")
+    end = _SHEET_END.encode("utf-8")
     names = sheet_titles(title)
     titles: list[str] = []
     sheet = None
-    row_number = 1  # the header is row 1
-    pending: list[str] = []
-
-    def flush_pending():
-        sheet.write("".join(pending).encode("utf-8"))
-        pending.clear()
-
-    for row in rows:
-        if sheet is None or row_number > MAX_ROWS_PER_SHEET:
+    in_sheet = 0  # data rows in the current sheet
+    rows = iter(rows)
+    while True:
+        room = MAX_ROWS_PER_SHEET - in_sheet if sheet is not None else 0
+        batch = list(islice(rows, min(ROWS_PER_WRITE, room or MAX_ROWS_PER_SHEET)))
+        if not batch:
+            break
+        if not room:  # the first sheet, or the current one is full
             if sheet is not None:
-                pending.append(_SHEET_END)
-                flush_pending()
+                sheet.write(end)
                 sheet.close()
             titles.append(next(names))
             sheet = archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w")
-            pending.append(start)
-            row_number = 1
-        row_number += 1
-        pending.append(_row_xml(row_number, letters, convert(row)))
-        if len(pending) >= ROWS_PER_WRITE:
-            flush_pending()
-            if sink.size >= FLUSH_BYTES:
-                yield sink.take()
+            sheet.write(start)
+            in_sheet = 0
+        # The header is row 1.
+        sheet.write(_rows_xml(write_row, batch, in_sheet + 2).encode("utf-8"))
+        in_sheet += len(batch)
+        if sink.size >= FLUSH_BYTES:
+            yield sink.take()
 
     if sheet is None:  # no rows: one sheet with the header
         titles.append(next(names))
         sheet = archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w")
-        pending.append(start)
-    pending.append(_SHEET_END)
-    flush_pending()
+        sheet.write(start)
+    sheet.write(end)
     sheet.close()
     for name, content in _package_parts(titles).items():
         archive.writestr(name, content)

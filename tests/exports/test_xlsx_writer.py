@@ -106,3 +106,11 @@ def test_package_parts_are_all_there():
 @pytest.mark.parametrize(("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ")])
 def test_column_letters(index, letters):
     assert column_letters(index) == letters
+
+
+@pytest.mark.parametrize("days", [-700, -1, 0, 1, 46352])
+def test_date_time_serials_are_the_exact_decimal_ones_rounded_half_even(days):
+    places = Decimal("0.0000000001")
+    for seconds in range(86400):
+        exact = (days + Decimal(seconds) / Decimal(86400)).quantize(places)
+        assert xlsx._serial(days, seconds) == f"{exact:f}"
