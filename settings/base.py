@@ -148,6 +148,11 @@ DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
 # Import limits (SPEC §5.2).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_LINES = env_int("IMPORT_MAX_LINES", 100_000)
+# Cap on the unpacked XML of an uploaded XLSX file (a zip bomb guard).
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 10 * IMPORT_MAX_BYTES)
+
+# On PostgreSQL, CSV exports of CallerIDs and recharge histories let COPY format the rows.
+EXPORT_CSV_COPY = env_bool("EXPORT_CSV_COPY", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
