@@ -1,9 +1,14 @@
 """The PBX reports a finished call; its cost is taken from the CallerID's credit (SPEC §9).
 
 One transaction records the call and charges it: lock the CallerID's row, compute what is
-charged in Decimal (never more than what is left; the rest is the shortfall), append a
-`call` ledger row and write the new balance as an absolute value. `call_id` is the
-idempotency key: the same call again answers the original outcome and charges nothing.
+charged in Decimal (never more than what is left; the rest is the shortfall), insert the
+call, append its `call` ledger row and write the new balance as an absolute value.
+`call_id` is the idempotency key: the same call again answers the original outcome and
+charges nothing.
+
+This is the PBX's hot path and the lock serializes every call of one CallerID, so the
+statements are few and prepared (_lock_callerid, credit.ledger.record_call): lock,
+compute, the writes (one statement on PostgreSQL), commit. See docs/api.md, "Performance".
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor
 from callback.models import ApiToken, CallbackExtension
+from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
 from credit import ledger
-from credit.models import Call, LedgerKind
+from credit.models import Call
 from credit.money import quantize4
 
 ZERO = Decimal("0.0000")
@@ -27,10 +34,6 @@ ZERO = Decimal("0.0000")
 
 class CallIdConflict(Exception):
     """This call_id was already used for another call (or one this token cannot see)."""
-
-
-class _AlreadyRecorded(Exception):
-    """A report of this call_id committed while this one waited for the CallerID's lock."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +79,76 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
     )
 
 
-def _replay(token: ApiToken, extension: CallbackExtension, report: CallReport) -> CallOutcome:
+_EXTENSION_SQL = """
+SELECT e.id FROM callback_callbackextension e
+  JOIN callback_organization o ON o.id = e.organization_id
+ WHERE e.number = %s
+"""
+_EXTENSION = Statement("call_extension", _EXTENSION_SQL)
+_EXTENSION_IN_RESELLER = Statement(
+    "call_extension_in_reseller", _EXTENSION_SQL + " AND o.reseller_id = %s"
+)
+
+
+# The CallerID's row, locked, found by its id on the reported extension in the token's
+# scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
+# CallerID's row only (never the extension, organization or reseller rows it joins).
+_LOCK_SQL = """
+SELECT e.id, c.unlimited, c.available FROM callerids_authorizedcallerid c
+  JOIN callback_callbackextension e ON e.id = c.extension_id
+  JOIN callback_organization o ON o.id = e.organization_id
+ WHERE c.id = %s AND e.number = %s
+"""
+_RESELLER = " AND o.reseller_id = %s"
+_LOCKS = {
+    (in_reseller, for_update): Statement(
+        f"call_lock{'_in_reseller' if in_reseller else ''}{'' if for_update else '_sqlite'}",
+        _LOCK_SQL + (_RESELLER if in_reseller else "") + (" FOR UPDATE OF c" if for_update else ""),
+    )
+    for in_reseller in (False, True)
+    for for_update in (False, True)
+}
+
+
+def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None]:
+    """(extension id, unlimited, available) of the reported CallerID, its row locked until
+    the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
+    token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
+    # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
+    for_update = connection.features.has_select_for_update
+    params = [report.callerid_id, report.extension]
+    if token.reseller_id is not None:
+        params.append(token.reseller_id)
+    row = _LOCKS[(token.reseller_id is not None, for_update)].fetchone(params)
+    if row is None:
+        _extension_id(token, report.extension)  # unknown_extension comes first
+        raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
+    return row[0], bool(row[1]), ledger.decimal_from_db(row[2])
+
+
+def _extension_id(token: ApiToken, number: str) -> int:
+    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist.
+
+    The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
+    extensions only) as one prepared query: this is the PBX's hot path.
+    """
+    if token.reseller_id is None:
+        row = _EXTENSION.fetchone([number])
+    else:
+        row = _EXTENSION_IN_RESELLER.fetchone([number, token.reseller_id])
+    if row is None:
+        raise CallbackExtension.DoesNotExist("unknown extension")
+    return row[0]
+
+
+def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutcome:
     """The original outcome when `report` repeats the stored call, else CallIdConflict."""
     original = Call.objects.select_related("ledger_entry").filter(call_id=report.call_id).first()
     if original is None:
         raise LookupError(report.call_id)
     same = (
         scoping.extensions_for_token(token).filter(pk=original.extension_id).exists()
-        and original.extension_id == extension.pk
+        and original.extension_id == extension_id
         and original.callerid_id == report.callerid_id
         and original.started_at == report.started_at
         and original.duration_seconds == report.duration_seconds
@@ -92,6 +157,10 @@ def _replay(token: ApiToken, extension: CallbackExtension, report: CallReport) -
     if not same:
         raise CallIdConflict(report.call_id)
     return _outcome_of(original, created=False)
+
+
+def _call_id_used(call_id: str) -> bool:
+    return Call.objects.filter(call_id=call_id).exists()
 
 
 def report_call(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome:
@@ -103,73 +172,84 @@ def report_call(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOut
     different call. Without a CallerID the call is unmetered (nothing charged). An Unlimited
     CallerID is charged the whole cost with no balance change; a limited one at most what it
     has left, the rest being the shortfall.
+
+    A call_id already recorded answers the original outcome (or CallIdConflict), never a
+    second charge: the unique call_id makes the INSERT fail, the transaction rolls back and
+    the stored call is compared with the report. No "already recorded?" query runs first:
+    repeats are rare, and every query before the INSERT under the row lock would lengthen
+    the lock that serializes every call of the CallerID.
     """
-    extension = scoping.extensions_for_token(token).get(number=report.extension)
-    if Call.objects.filter(call_id=report.call_id).exists():
-        return _replay(token, extension, report)
     try:
         with transaction.atomic():
-            return _record(token=token, extension=extension, report=report, actor=actor)
-    except _AlreadyRecorded:
-        return _replay(token, extension, report)
+            return _record(token=token, report=report, actor=actor)
     except IntegrityError:
-        # The same call_id committed by a simultaneous report (unique constraint): answer
-        # as a repeat, or a conflict, like any later duplicate.
-        if not Call.objects.filter(call_id=report.call_id).exists():
+        # The same call_id committed by an earlier or simultaneous report (unique
+        # constraint): answer as a repeat, or a conflict.
+        if not _call_id_used(report.call_id):
             raise
-        return _replay(token, extension, report)
+        return _replay(token, _extension_id(token, report.extension), report)
+    except AuthorizedCallerID.DoesNotExist:
+        # A call_id already used answers as a repeat or a conflict before the CallerID is
+        # judged (a repeat cannot name another extension's CallerID: it is a conflict).
+        if _call_id_used(report.call_id):
+            return _replay(token, _extension_id(token, report.extension), report)
+        raise
 
 
-def _record(
-    *, token: ApiToken, extension: CallbackExtension, report: CallReport, actor: Actor
-) -> CallOutcome:
+def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome:
     cost = quantize4(report.cost)
+    now = timezone.now()
     fields = {
         "call_id": report.call_id,
-        "extension": extension,
+        "callerid": report.callerid_id,
         "caller_id": report.caller_id,
         "destination": report.destination,
         "started_at": report.started_at,
         "duration_seconds": report.duration_seconds,
         "cost": cost,
-        "token": token,
+        "token": token.pk,
+        "created_at": now,
     }
     if report.callerid_id is None:
-        call = Call.objects.create(
-            **fields, callerid=None, charged=ZERO, shortfall=ZERO, metered=False
+        fields["extension"] = _extension_id(token, report.extension)
+        ledger.insert_row(Call, {**fields, "charged": ZERO, "shortfall": ZERO, "metered": False})
+        return CallOutcome(
+            created=True,
+            call_id=report.call_id,
+            callerid_id=None,
+            metered=False,
+            charged=ZERO,
+            shortfall=ZERO,
+            available=None,
         )
-        return _outcome_of(call, created=True)
 
     # The CallerID's row lock serializes every charge and recharge of this balance, so two
-    # calls ending together cannot both spend the same credit.
-    callerid = ledger.lock_callerid(report.callerid_id)
+    # calls ending together cannot both spend the same credit. From here to the commit
+    # run only the computation in Decimal and the writes (call, ledger row, balance).
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
-    if callerid.extension_id != extension.pk:
-        raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
-    # Under the lock: a duplicate for this CallerID that committed while we waited.
-    if Call.objects.filter(call_id=report.call_id).exists():
-        raise _AlreadyRecorded(report.call_id)
-    if callerid.unlimited:
+    fields["extension"], unlimited, available = _lock_callerid(token, report)
+    if unlimited:
         charged, shortfall, balance = cost, ZERO, None
     else:
-        available = quantize4(callerid.available)
+        available = quantize4(available)
         charged = min(cost, available)
         shortfall = cost - charged
-        balance = available - charged
-    call = Call.objects.create(
-        **fields, callerid=callerid, charged=charged, shortfall=shortfall, metered=True
-    )
-    entry = ledger.append(
-        callerid=callerid,
-        kind=LedgerKind.CALL,
-        amount=-charged,
+        balance = quantize4(available - charged)
+    ledger.record_call(
+        call={**fields, "charged": charged, "shortfall": shortfall, "metered": True},
+        callerid_id=report.callerid_id,
+        charged=charged,
         balance_after=balance,
         actor=actor,
-        call=call,
+        created_at=now,
     )
-    if balance is not None:
-        callerid.available = entry.balance_after
-        callerid.save(update_fields=["available"])
-    call.ledger_entry = entry
-    return _outcome_of(call, created=True)
+    return CallOutcome(
+        created=True,
+        call_id=report.call_id,
+        callerid_id=report.callerid_id,
+        metered=True,
+        charged=quantize4(charged),
+        shortfall=quantize4(shortfall),
+        available=balance,
+    )

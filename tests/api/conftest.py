@@ -124,3 +124,14 @@ def api_a(make_token, preferences, reseller_a):
 def api_b(make_token, preferences, reseller_b):
     """A client with reseller B's token."""
     return ApiClient(make_token(reseller_b, name="pbx-b"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_preferences():
+    """The API keeps the charging preferences for a few seconds per process: a test must
+    not see the copy of a previous test's (rolled back) row."""
+    from credit.selectors import forget_cached_preferences
+
+    forget_cached_preferences()
+    yield
+    forget_cached_preferences()
