@@ -32,7 +32,8 @@ def get_preferences_cached() -> ChargingPreferences:
 
     A change saved in this process is seen at once (the save forgets the copy); one saved
     by another process (another gunicorn worker, another machine) within that time. For
-    hot read paths only (the PBX API); pages and services use get_preferences().
+    hot read paths only (the PBX API, the CallerIDs list's display); services and forms
+    use get_preferences().
     """
     global _cached_preferences
     now = time.monotonic()

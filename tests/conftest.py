@@ -23,6 +23,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_charging_preferences():
+    """The per-process copy of the charging preferences never outlives a test's database."""
+    from credit.selectors import forget_cached_preferences
+
+    forget_cached_preferences()
+    yield
+    forget_cached_preferences()
+
+
 def make_user(username: str, role: str, reseller: Reseller | None = None):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
     UserProfile.objects.create(user=user, role=role, reseller=reseller)
