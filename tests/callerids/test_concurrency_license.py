@@ -6,10 +6,8 @@ run one after the other and must end the same way.
 """
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from callback.audit import SYSTEM, Actor
 from callback.errors import LicenseExceeded
@@ -19,33 +17,7 @@ from callerids.selectors import get_license
 from callerids.services.callerids import add_callerids, enable_callerid, enable_callerids
 from callerids.services.validation import NewCallerID
 from credit.checks import counter_failures, ledger_failures
-
-THREADS = 20
-
-
-def in_parallel(calls):
-    """Run the callables from at most 20 threads; return each outcome (value or exception)."""
-
-    def run(call):
-        try:
-            return call()
-        except Exception as exc:  # the outcome under test
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(run, calls))
-
-
-def in_sequence(calls):
-    outcomes = []
-    for call in calls:
-        try:
-            outcomes.append(call())
-        except Exception as exc:
-            outcomes.append(exc)
-    return outcomes
+from tests.parallel import in_parallel, in_sequence
 
 
 def set_license(maximum):

@@ -21,32 +21,9 @@ from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry
 from credit.selectors import get_preferences
 from credit.services.recharge import CreditResult, add_credit
+from tests.parallel import in_parallel, in_sequence
 
 D = Decimal
-THREADS = 20
-
-
-def in_parallel(calls):
-    def run(call):
-        try:
-            return call()
-        except Exception as exc:  # the outcome under test
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(run, calls))
-
-
-def in_sequence(calls):
-    outcomes = []
-    for call in calls:
-        try:
-            outcomes.append(call())
-        except Exception as exc:
-            outcomes.append(exc)
-    return outcomes
 
 
 def new_callerid(extension, credit):
