@@ -1,16 +1,13 @@
 """Bearer-token authentication: the only way into the API (no session, no cookie).
 
-The rules are callback.services.tokens.authenticate_token's (the prefix finds the row, the
-SHA-256 of the secret is compared in constant time, an unknown prefix still costs one
-compare, a revoked token authenticates nothing, the last use is written at most once a
-minute); only the lookup differs: one prepared SELECT of the columns those rules read, because
+The rules are callback.services.tokens.authenticate_token's, applied by that function;
+only the lookup differs: one prepared SELECT of the columns those rules read, because
 every PBX request pays for it and the ORM's query building costs several times the query
 (docs/api.md, "Performance"). tests/api/test_authentication.py holds both to the rules.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 
 from django.db import DEFAULT_DB_ALIAS
@@ -59,19 +56,9 @@ def _find(prefix: str) -> ApiToken | None:
 
 
 def authenticate_token(plaintext: str, *, address: str | None) -> ApiToken | None:
-    """The live token this text proves, or None (unknown, wrong secret, revoked)."""
-    parts = tokens.split_token(plaintext)
-    if parts is None:
-        return None
-    prefix, secret = parts
-    token = _find(prefix) if tokens._PREFIX_RE.match(prefix) else None
-    expected = token.secret_sha256 if token is not None else tokens._DUMMY_SHA256
-    if not hmac.compare_digest(tokens._sha256(secret), expected) or token is None:
-        return None
-    if token.revoked_at is not None:
-        return None
-    tokens._touch(token, address)
-    return token
+    """The live token this text proves, or None: tokens.authenticate_token's rules, with the
+    prepared lookup."""
+    return tokens.authenticate_token(plaintext, address=address, find=_find)
 
 
 class BearerToken(HttpBearer):
