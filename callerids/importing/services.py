@@ -28,9 +28,9 @@ from callerids.models import (
     CallerIDStatus,
     ImportJob,
     ImportState,
-    License,
 )
-from callerids.selectors import get_license, lock_license
+from callerids.selectors import get_license
+from callerids.services.license import lock_counters
 from credit.models import LedgerEntry, LedgerKind
 from credit.selectors import get_preferences
 
@@ -206,12 +206,10 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
     extension = job.extension
     reseller_id = extension.organization.reseller_id
     with transaction.atomic():
-        # Lock order License → Reseller (project-wide): the room read below stays true
-        # until we commit, so no concurrent add or enable can take the same places.
-        # The reseller row is locked FOR NO KEY UPDATE, as lock_counters does, so audit rows
-        # and recharges that only reference it are not blocked for the whole confirm.
-        license = lock_license()
-        reseller = Reseller.objects.select_for_update(no_key=True).get(pk=reseller_id)
+        # The project-wide counter locks (License → Reseller): the room read below stays
+        # true until we commit, so no concurrent add or enable can take the same places.
+        counters = lock_counters([reseller_id])
+        license, reseller = counters.license, counters.resellers[reseller_id]
         # The job row last: two Confirms of one job queue here; the second sees "imported".
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.state == ImportState.IMPORTED:
@@ -234,13 +232,8 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
             side.update(progress.SAVING, 0)
             _insert(actor=actor, extension=extension, rows=evaluation.rows, side=side)
             count = len(evaluation.rows)
-            # Counters are written as absolute values computed under the locks.
-            license.active_callerids += count
-            License.objects.filter(pk=license.pk).update(active_callerids=license.active_callerids)
-            reseller.active_callerids += count
-            Reseller.objects.filter(pk=reseller.pk).update(
-                active_callerids=reseller.active_callerids
-            )
+            counters.add(reseller_id, count)
+            counters.save()
             outcome = {
                 "count": count,
                 "unlimited": report["unlimited"],
