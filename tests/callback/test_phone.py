@@ -1,4 +1,4 @@
-"""Phone-number normalization (SPEC §5.4) against the shared table of cases, plus units."""
+"""Phone-number normalization (SPEC §5.4) against the project's table of cases, plus units."""
 
 import csv
 from pathlib import Path
@@ -7,8 +7,8 @@ import pytest
 
 from callback.phone import InvalidNumber, is_stored_number, normalize_number
 
-# The shared folder sits beside the repository: <repo>/../shared (here /work/shared).
-CASES_FILE = Path(__file__).resolve().parents[3] / "shared/data/callerid-normalization.tsv"
+# The project's own table of cases, kept among the tests (tests/data/).
+CASES_FILE = Path(__file__).resolve().parent.parent / "data" / "callerid-normalization.tsv"
 
 
 def _cases() -> list:
