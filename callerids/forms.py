@@ -78,7 +78,7 @@ class NewCallerIDRowForm(forms.Form):
         max_length=32,
         widget=_text_input(inputmode="decimal"),
     )
-    unlimited = forms.BooleanField(label="Unlimited", required=False, initial=True)
+    unlimited = forms.BooleanField(label="Unlimited", required=False)
     order_number = forms.CharField(
         label="Order number",
         required=False,
@@ -86,9 +86,12 @@ class NewCallerIDRowForm(forms.Form):
         widget=_text_input(placeholder="optional"),
     )
 
-    def __init__(self, *args, may_grant_unlimited: bool, decimals: int, default_country, **kw):
+    def __init__(
+        self, *args, may_grant_unlimited: bool, decimals: int, default_country, currency="", **kw
+    ):
         super().__init__(*args, **kw)
         self.decimals = decimals
+        self.currency = currency
         self.default_country = default_country
         if not may_grant_unlimited:
             del self.fields["unlimited"]
@@ -111,7 +114,9 @@ class NewCallerIDRowForm(forms.Form):
         text = self.cleaned_data["credit"].strip()
         if not text:
             return None
-        return parse_amount(text, decimals=self.decimals, field="initial credit")
+        return parse_amount(
+            text, decimals=self.decimals, field="initial credit", currency=self.currency
+        )
 
     def clean_order_number(self) -> str:
         return self.cleaned_data["order_number"].strip()

@@ -9,7 +9,7 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from credit.money import format_amount
+from credit.money import format_money
 from credit.selectors_cost import DayCost
 
 _SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
@@ -29,7 +29,7 @@ _STYLE = Style(
 def _amount_label(value, decimals: int, currency: str) -> str:
     # pygal hands axis values back as floats; str() keeps their shortest exact spelling.
     amount = value if isinstance(value, Decimal) else Decimal(str(value or 0))
-    return f"{format_amount(amount, decimals)} {currency}"
+    return format_money(amount, decimals, currency)
 
 
 def cost_per_day_svg(days: list[DayCost], *, decimals: int, currency: str) -> SafeString:

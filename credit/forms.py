@@ -42,9 +42,12 @@ class AddCreditForm(forms.Form):
         error_messages={"required": EXPIRED, "invalid": EXPIRED},
     )
 
-    def __init__(self, data=None, *, decimals: int, may_grant_unlimited: bool, **kwargs):
+    def __init__(
+        self, data=None, *, decimals: int, may_grant_unlimited: bool, currency: str = "", **kwargs
+    ):
         super().__init__(data, **kwargs)
         self.decimals = decimals
+        self.currency = currency
         self.may_grant_unlimited = may_grant_unlimited
         if not self.is_bound:
             self.initial.setdefault("one_time_key", uuid.uuid4())
@@ -56,7 +59,9 @@ class AddCreditForm(forms.Form):
         text = self.cleaned_data.get("amount", "")
         if not text:
             return None
-        return parse_amount(text, decimals=self.decimals, allow_negative=True)
+        return parse_amount(
+            text, decimals=self.decimals, allow_negative=True, currency=self.currency
+        )
 
     def clean(self):
         data = super().clean()

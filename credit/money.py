@@ -1,7 +1,7 @@
 """Money: parsing what users type, quantizing and formatting. Decimal only, never float."""
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
@@ -14,11 +14,27 @@ _AMOUNT_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 
 
 def parse_amount(
-    text: str, *, decimals: int, allow_negative: bool = False, field: str = "amount"
+    text: str,
+    *,
+    decimals: int,
+    allow_negative: bool = False,
+    field: str = "amount",
+    currency: str = "",
 ) -> Decimal:
     """Parse a typed amount with a dot separator and at most `decimals` decimals.
 
-    Raises ValidationError with a message a user can act on.
+    Raises ValidationError with a message a user can act on (amounts in it shown with
+    `decimals` and `currency`, as pages show money).
+    """
+    value = read_amount(text, field=field)
+    check_amount(value, decimals=decimals, allow_negative=allow_negative, currency=currency)
+    return value
+
+
+def read_amount(text: str, *, field: str = "amount") -> Decimal:
+    """The Decimal a user typed: ASCII digits, an optional sign, a dot before the decimals.
+
+    Python's Decimal() also reads other scripts' digits ("١" is 1) and "1e3": refused here.
     """
     raw = (text or "").strip()
     if "," in raw:
@@ -26,14 +42,14 @@ def parse_amount(
     if not _AMOUNT_RE.match(raw):
         raise ValidationError(f"Enter a number for the {field}.", code="invalid")
     try:
-        value = Decimal(raw)
+        return Decimal(raw)
     except InvalidOperation:
         raise ValidationError(f"Enter a number for the {field}.", code="invalid") from None
-    check_amount(value, decimals=decimals, allow_negative=allow_negative)
-    return value
 
 
-def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False) -> None:
+def check_amount(
+    value: Decimal, *, decimals: int, allow_negative: bool = False, currency: str = ""
+) -> None:
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > decimals:
         if decimals == 0:
@@ -42,16 +58,44 @@ def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False)
     if value < 0 and not allow_negative:
         raise ValidationError("Enter an amount of 0 or more.", code="negative")
     if abs(value) > MAX_OPERATION:
-        raise ValidationError("One operation moves at most 1,000,000.", code="too_large")
+        limit = format_money(MAX_OPERATION, decimals, currency, bound=True)
+        raise ValidationError(f"One operation moves at most {limit}.", code="too_large")
 
 
 def quantize4(value: Decimal) -> Decimal:
     return value.quantize(FOUR_PLACES)
 
 
-def format_amount(value: Decimal | None, decimals: int, *, unlimited: bool = False) -> str:
+def format_amount(
+    value: Decimal | None,
+    decimals: int,
+    *,
+    unlimited: bool = False,
+    rounding: str = ROUND_HALF_UP,
+) -> str:
     """An amount as shown on pages: rounded to the shown decimals; None/unlimited -> Unlimited."""
     if unlimited or value is None:
         return UNLIMITED
     step = Decimal(1).scaleb(-decimals)
-    return f"{value.quantize(step, rounding=ROUND_HALF_UP):,.{decimals}f}"
+    return f"{value.quantize(step, rounding=rounding):,.{decimals}f}"
+
+
+def format_money(
+    value: Decimal | None,
+    decimals: int,
+    currency: str,
+    *,
+    unlimited: bool = False,
+    bound: bool = False,
+) -> str:
+    """An amount in a message, as pages show it: "1,234.50 EUR" (Unlimited stays "Unlimited").
+
+    Every message that names an amount goes through here. bound: the amount is a limit
+    ("at most X"), so it is rounded down: the amount named is one the form accepts.
+    Exports never use this: they keep the exact 4-decimal value.
+    """
+    rounding = ROUND_DOWN if bound else ROUND_HALF_UP
+    text = format_amount(value, decimals, unlimited=unlimited, rounding=rounding)
+    if text == UNLIMITED or not currency:
+        return text
+    return f"{text} {currency}"

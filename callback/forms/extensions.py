@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from callback import scoping
+from callback.forms.fields import WholeNumberField
 from callback.models import (
     EXTENSION_NUMBER_RE,
     CallbackExtension,
@@ -21,7 +22,7 @@ from callback.services.extensions import (
     ExtensionSetup,
     duplicate_number_message,
 )
-from credit.money import MAX_BALANCE
+from credit.money import MAX_BALANCE, format_money, read_amount
 from credit.selectors import get_preferences
 
 NUMBER_FORMAT_MESSAGE = (
@@ -67,7 +68,7 @@ class ExtensionForm(forms.Form):
     )
     name = forms.CharField(max_length=100, required=False)
     active = forms.BooleanField(required=False, initial=True)
-    trigger_after_seconds = forms.IntegerField(
+    trigger_after_seconds = WholeNumberField(
         label="Trigger call return after N seconds of ringing",
         min_value=1,
         max_value=60,
@@ -92,20 +93,21 @@ class ExtensionForm(forms.Form):
         required=False,
         help_text="A sound file name on the PBX, played when the call's credit runs out.",
     )
-    min_credit = forms.DecimalField(
+    # Read like every money field (credit.money.read_amount): ASCII digits, a dot.
+    min_credit = forms.CharField(
         label="Do not call back if available credit is below",
-        min_value=Decimal("0"),
-        max_value=MAX_BALANCE,
-        initial=Decimal("0"),
+        max_length=32,
+        initial="0",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    pin_lock_limit = forms.IntegerField(
+    pin_lock_limit = WholeNumberField(
         label="Lock a CallerID after N wrong PINs in a row",
         min_value=0,
         max_value=20,
         initial=5,
         help_text="0 to 20.",
     )
-    dial_timeout_seconds = forms.IntegerField(
+    dial_timeout_seconds = WholeNumberField(
         label="Caller must dial the destination within N seconds",
         min_value=1,
         max_value=60,
@@ -152,9 +154,9 @@ class ExtensionForm(forms.Form):
         for name, example in PLACEHOLDERS.items():
             self.fields[name].widget.attrs["placeholder"] = example
         decimals = self.preferences.decimals
+        self.currency = self.preferences.currency
         min_credit = self.fields["min_credit"]
-        min_credit.widget.attrs["step"] = str(Decimal(1).scaleb(-decimals))
-        min_credit.help_text = f"0 or more, at most {decimals} decimals."
+        min_credit.help_text = f"0 or more, at most {decimals} decimals, in {self.currency}."
 
     @staticmethod
     def _initial_from(instance: CallbackExtension) -> dict:
@@ -167,7 +169,7 @@ class ExtensionForm(forms.Form):
             "return_mode": instance.return_mode,
             "fixed_number": instance.fixed_number,
             "disconnect_sound": instance.disconnect_sound,
-            "min_credit": instance.min_credit.normalize(),
+            "min_credit": f"{instance.min_credit.normalize():f}",
             "pin_lock_limit": instance.pin_lock_limit,
             "dial_timeout_seconds": instance.dial_timeout_seconds,
             "outbound_callerid_mode": instance.outbound_callerid_mode,
@@ -195,8 +197,13 @@ class ExtensionForm(forms.Form):
         return mode
 
     def clean_min_credit(self) -> Decimal:
-        value = self.cleaned_data["min_credit"]
+        value = read_amount(self.cleaned_data["min_credit"], field="minimum credit")
         decimals = self.preferences.decimals
+        if value < 0:
+            raise forms.ValidationError("Enter an amount of 0 or more.")
+        if value > MAX_BALANCE:
+            limit = format_money(MAX_BALANCE, decimals, self.currency, bound=True)
+            raise forms.ValidationError(f"Enter at most {limit}.")
         exponent = value.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > decimals:
             if decimals == 0:

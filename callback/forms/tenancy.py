@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from callback import scoping
 from callback.errors import DomainError
+from callback.forms.fields import WholeNumberField
 from callback.models import Reseller, Role
 from callback.services.server_settings import COUNTRY_CODES, ISO_4217_CURRENCIES, MAX_LICENSE
 from callback.services.tenancy import check_binding, check_reseller_name_free
@@ -15,7 +16,7 @@ from callback.services.tenancy import check_binding, check_reseller_name_free
 
 class ResellerForm(forms.Form):
     name = forms.CharField(max_length=100)
-    max_active_callerids = forms.IntegerField(
+    max_active_callerids = WholeNumberField(
         label="Maximum active CallerIDs",
         required=False,
         min_value=0,
@@ -117,7 +118,7 @@ class PasswordResetForm(_NewPasswordMixin):
 
 
 class LicenseForm(forms.Form):
-    max_active_callerids = forms.IntegerField(
+    max_active_callerids = WholeNumberField(
         label="Maximum active authorized CallerIDs", min_value=0, max_value=MAX_LICENSE
     )
 

@@ -35,12 +35,14 @@ class Context:
     default_country: str
     decimals: int
     may_grant_unlimited: bool
+    currency: str = ""  # only for the wording of messages
 
     def as_dict(self) -> dict:
         return {
             "default_country": self.default_country,
             "decimals": self.decimals,
             "may_grant_unlimited": self.may_grant_unlimited,
+            "currency": self.currency,
         }
 
     @classmethod
@@ -49,6 +51,7 @@ class Context:
             default_country=data.get("default_country", ""),
             decimals=int(data.get("decimals", 2)),
             may_grant_unlimited=bool(data.get("may_grant_unlimited", False)),
+            currency=data.get("currency", ""),
         )
 
 
@@ -94,7 +97,9 @@ def credit_of(text: str, context: Context) -> tuple[Decimal | None, bool]:
             raise LineError("Bad credit: empty. Enter an amount (you may not grant Unlimited).")
         raise LineError("Bad credit: you may not grant Unlimited.")
     try:
-        amount = parse_amount(word, decimals=context.decimals, field="initial credit")
+        amount = parse_amount(
+            word, decimals=context.decimals, field="initial credit", currency=context.currency
+        )
     except ValidationError as exc:
         raise LineError(f"Bad credit: {exc.messages[0]}") from None
     return quantize4(amount), False

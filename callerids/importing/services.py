@@ -66,6 +66,7 @@ def _context(user, *, reseller: Reseller | None = None) -> checking.Context:
         default_country=preferences.default_country or "",
         decimals=preferences.decimals,
         may_grant_unlimited=may_grant,
+        currency=preferences.currency,
     )
 
 

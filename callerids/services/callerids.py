@@ -142,7 +142,10 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
     cleaned, row_errors = [], {}
     for index, row in enumerate(rows):
         clean, errors = clean_row(
-            row, default_country=preferences.default_country, decimals=preferences.decimals
+            row,
+            default_country=preferences.default_country,
+            decimals=preferences.decimals,
+            currency=preferences.currency,
         )
         cleaned.append(clean)
         if errors:

@@ -84,7 +84,7 @@ def clean_order_number(text: str | None) -> str:
     return text
 
 
-def clean_amount(value, *, decimals: int, allow_negative: bool) -> Decimal:
+def clean_amount(value, *, decimals: int, allow_negative: bool, currency: str = "") -> Decimal:
     """A Decimal with at most `decimals` decimals and at most 1,000,000 either way."""
     if isinstance(value, float) or not isinstance(value, (Decimal, int)):
         raise DomainError("Enter the amount as a decimal number.")
@@ -92,13 +92,15 @@ def clean_amount(value, *, decimals: int, allow_negative: bool) -> Decimal:
     if not value.is_finite():
         raise DomainError("Enter the amount as a decimal number.")
     try:
-        check_amount(value, decimals=decimals, allow_negative=allow_negative)
+        check_amount(value, decimals=decimals, allow_negative=allow_negative, currency=currency)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from None
     return value
 
 
-def clean_initial_credit(credit, *, unlimited: bool, decimals: int) -> tuple[Decimal | None, bool]:
+def clean_initial_credit(
+    credit, *, unlimited: bool, decimals: int, currency: str = ""
+) -> tuple[Decimal | None, bool]:
     """(amount, unlimited) for a new CallerID: an amount 0..1,000,000 or Unlimited."""
     if unlimited:
         if credit is not None and credit != "":
@@ -106,11 +108,11 @@ def clean_initial_credit(credit, *, unlimited: bool, decimals: int) -> tuple[Dec
         return None, True
     if credit is None or credit == "":
         return Decimal("0"), False
-    return clean_amount(credit, decimals=decimals, allow_negative=False), False
+    return clean_amount(credit, decimals=decimals, allow_negative=False, currency=currency), False
 
 
 def clean_row(
-    row: NewCallerID, *, default_country: str | None, decimals: int
+    row: NewCallerID, *, default_country: str | None, decimals: int, currency: str = ""
 ) -> tuple[CleanRow | None, list[str]]:
     """The normalized row, or None and every message that applies to it."""
     errors: list[str] = []
@@ -120,7 +122,9 @@ def clean_row(
         ("pin", lambda: clean_pin(row.pin)),
         (
             "credit",
-            lambda: clean_initial_credit(row.credit, unlimited=row.unlimited, decimals=decimals),
+            lambda: clean_initial_credit(
+                row.credit, unlimited=row.unlimited, decimals=decimals, currency=currency
+            ),
         ),
         ("order_number", lambda: clean_order_number(row.order_number)),
     )

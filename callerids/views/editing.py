@@ -55,6 +55,7 @@ def callerid_add(request, pk):
         form_kwargs={
             "may_grant_unlimited": may_grant_unlimited,
             "decimals": preferences.decimals,
+            "currency": preferences.currency,
             "default_country": preferences.default_country or None,
         },
     )

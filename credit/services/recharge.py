@@ -28,16 +28,17 @@ from callerids.services import scope
 from callerids.services.validation import clean_amount, clean_order_number
 from credit import ledger
 from credit.models import LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, quantize4
+from credit.money import MAX_BALANCE, format_money, quantize4
 from credit.selectors import get_preferences
 
 CREDIT_FIELDS = ["unlimited", "available", "total"]
 
 BOTH = "Enter an amount or tick Unlimited, not both."
-EMPTY = "Enter an amount other than 0, or tick Unlimited."
+# The "0 or empty" refusal names the Unlimited box only to who has it (SPEC §2).
+EMPTY = "Enter an amount other than 0."
+EMPTY_OR_UNLIMITED = "Enter an amount other than 0, or tick Unlimited."
 ALREADY_UNLIMITED = "Already unlimited; enter a negative amount to set a limit."
 REMOVED = "This CallerID was removed."
-TOO_MUCH = "A balance holds at most 9,999,999,999.9999."
 
 
 @dataclass(frozen=True)
@@ -93,22 +94,28 @@ def add_credit(
     one_time_key: the form's key; a second call with it changes nothing and returns the
     first outcome with already_applied=True.
     Disabled CallerIDs may be recharged. Raises DomainError with SPEC §6's messages
-    ("Enter an amount or tick Unlimited, not both.", "At most 12.5000 can be removed.",
+    ("Enter an amount or tick Unlimited, not both.", "At most 12.50 EUR can be removed.",
     "Already unlimited; enter a negative amount to set a limit.", "This CallerID was
     removed.", "Order X was already applied on <date>.", ...), NotAllowed when granting
     Unlimited without the right.
     Writes one ledger row, the new absolute balance and an audit event.
     """
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
-    decimals = get_preferences().decimals
+    preferences = get_preferences()
     if unlimited and amount not in (None, ""):
         raise DomainError(BOTH)
     if not unlimited:
+        empty = EMPTY_OR_UNLIMITED if scope.may_grant_unlimited(actor) else EMPTY
         if amount in (None, ""):
-            raise DomainError(EMPTY)
-        amount = clean_amount(amount, decimals=decimals, allow_negative=True)
+            raise DomainError(empty)
+        amount = clean_amount(
+            amount,
+            decimals=preferences.decimals,
+            currency=preferences.currency,
+            allow_negative=True,
+        )
         if amount == 0:
-            raise DomainError(EMPTY)
+            raise DomainError(empty)
     order_number = clean_order_number(order_number)
     pk = scope.pk_of(callerid)
     try:
@@ -119,6 +126,7 @@ def add_credit(
             unlimited=unlimited,
             order_number=order_number,
             key=key,
+            preferences=preferences,
         )
     except IntegrityError:
         # Only a race on a unique key gets here: the same one-time key committed by a
@@ -129,7 +137,11 @@ def add_credit(
         raise DomainError("This form was submitted twice at once; reload the page.") from None
 
 
-def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditResult:
+def _limit(amount: Decimal, preferences) -> str:
+    return format_money(amount, preferences.decimals, preferences.currency, bound=True)
+
+
+def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences) -> CreditResult:
     with transaction.atomic():
         # The CallerID's row lock first: every change to its balance (this form, calls)
         # waits here, so the balance read below is the one we overwrite.
@@ -159,12 +171,14 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
         else:
             balance = callerid.available + amount
             if balance < 0:
-                raise DomainError(f"At most {quantize4(callerid.available)} can be removed.")
+                limit = _limit(callerid.available, preferences)
+                raise DomainError(f"At most {limit} can be removed.")
             if balance > MAX_BALANCE:
-                raise DomainError(TOO_MUCH)
+                raise DomainError(f"A balance holds at most {_limit(MAX_BALANCE, preferences)}.")
             total = callerid.total + amount
             if total > MAX_BALANCE:
-                raise DomainError("The total credit holds at most 9,999,999,999.9999.")
+                limit = _limit(MAX_BALANCE, preferences)
+                raise DomainError(f"The total credit holds at most {limit}.")
             kind = LedgerKind.RECHARGE if amount > 0 else LedgerKind.ADJUSTMENT
 
         entry = ledger.append(

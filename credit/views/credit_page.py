@@ -14,7 +14,7 @@ from callback.errors import DomainError
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import LedgerKind
-from credit.money import format_amount
+from credit.money import format_money
 from credit.selectors import get_preferences
 from credit.selectors_history import calls_after, recharge_history
 from credit.services.recharge import REMOVED, CreditResult, add_credit
@@ -71,14 +71,14 @@ def _show_refusal(form: AddCreditForm, exc: DomainError) -> None:
 
 def _outcome(result: CreditResult, decimals: int, currency: str) -> str:
     entry = result.entry
-    left = format_amount(entry.balance_after, decimals)
+    left = format_money(entry.balance_after, decimals, currency)
     if entry.kind == LedgerKind.SET_UNLIMITED:
         return "The CallerID now has Unlimited credit."
     if entry.kind == LedgerKind.SET_LIMITED:
-        return f"The CallerID is now limited: {left} {currency} left."
+        return f"The CallerID is now limited: {left} left."
     verb = "Added" if entry.amount > 0 else "Removed"
-    amount = format_amount(abs(entry.amount), decimals)
-    return f"{verb} {amount} {currency}: {left} {currency} left."
+    amount = format_money(abs(entry.amount), decimals, currency)
+    return f"{verb} {amount}: {left} left."
 
 
 def _apply(request, callerid, form: AddCreditForm, preferences):
@@ -120,6 +120,7 @@ def callerid_credit(request, pk: int):
         form = AddCreditForm(
             request.POST if posting else None,
             decimals=preferences.decimals,
+            currency=preferences.currency,
             may_grant_unlimited=scoping.may_grant_unlimited(request.user),
         )
         if posting:

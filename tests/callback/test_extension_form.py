@@ -1,5 +1,6 @@
 """The setup form's field rules and refusals, posted as each role (SPEC §3)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -340,3 +341,46 @@ def test_an_empty_post_shows_what_is_missing(client_for, org_a):
     assert response.status_code == 200
     assert field_errors(response, "number") == ["This field is required."]
     assert field_errors(response, "organization") == ["This field is required."]
+
+
+# --- whole numbers and money as typed (issue 16) -----------------------------------------
+
+NON_ASCII_DIGITS = ["\u0661", "\u0665", "\uff15", "\u096b", "1\u0660"]  # ١ ٥ ５ ५ 1٠
+
+
+WHOLE_NUMBER_FIELDS = ["trigger_after_seconds", "pin_lock_limit", "dial_timeout_seconds"]
+
+
+@pytest.mark.parametrize("field", WHOLE_NUMBER_FIELDS)
+@pytest.mark.parametrize("value", NON_ASCII_DIGITS)
+def test_whole_number_settings_take_ascii_digits_only(client_for, org_a, field, value):
+    response = create(client_for("admin"), org_a, **{field: value})
+    assert response.status_code == 200
+    assert field_errors(response, field) == ["Enter a whole number with the digits 0 to 9."]
+    assert not CallbackExtension.objects.exists()
+
+
+@pytest.mark.parametrize("value", NON_ASCII_DIGITS)
+def test_the_minimum_credit_takes_ascii_digits_only(client_for, org_a, value):
+    response = create(client_for("admin"), org_a, min_credit=value)
+    assert response.status_code == 200
+    assert field_errors(response, "min_credit")
+    assert not CallbackExtension.objects.exists()
+
+
+def test_the_minimum_credit_shows_the_currency_beside_it(client_for, org_a):
+    preferences = get_preferences()
+    preferences.currency = "USD"
+    preferences.save()
+    html = client_for("admin").get(reverse("callback:extension_create")).content.decode()
+    label = html.index("Do not call back if available credit is below")
+    field = html.index('name="min_credit"', label)
+    group_end = html.index("</div>", field)
+    assert re.search(r'<span class="input-group-text"[^>]*>USD</span>', html[label : group_end + 6])
+
+
+def test_a_too_large_minimum_credit_names_the_limit_as_pages_show_money(client_for, org_a):
+    response = create(client_for("admin"), org_a, min_credit="10000000000")
+    assert field_errors(response, "min_credit") == [
+        "Enter at most 9,999,999,999.99 EUR.",
+    ]

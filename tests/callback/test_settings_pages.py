@@ -189,3 +189,16 @@ def test_the_currency_list_holds_active_codes_only():
     assert {"EUR", "USD", "RON", "GBP", "JPY", "XCG", "ZWG"} <= set(ISO_4217_CURRENCIES)
     assert not {"XXX", "XTS", "HRK", "CUC", "MRO", "STD", "ZWL", "XAU"} & set(ISO_4217_CURRENCIES)
     assert all(len(code) == 3 and code.isupper() for code in ISO_4217_CURRENCIES)
+
+
+@pytest.mark.parametrize("value", ["\u0661", "\u0661\u0660", "\uff17\uff17"])  # ١ ١٠ ７７
+def test_the_license_takes_ascii_digits_only(client_for, value):
+    before = get_license().max_active_callerids
+    response = client_for("admin").post(
+        reverse("callerids:license"), {"max_active_callerids": value}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["max_active_callerids"] == [
+        "Enter a whole number with the digits 0 to 9."
+    ]
+    assert get_license().max_active_callerids == before

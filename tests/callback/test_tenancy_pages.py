@@ -216,3 +216,23 @@ def test_a_reseller_keeps_its_own_name_when_edited(client_for, reseller_a):
         {"name": "Reseller A", "may_grant_unlimited": "on", "active": "on"},
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("value", ["\u0661", "\u0665\u0660", "\uff17"])  # ١ ٥٠ ７
+def test_a_resellers_share_takes_ascii_digits_only(client_for, reseller_a, value):
+    client = client_for("admin")
+    created = client.post(
+        reverse("callback:reseller_create"), {"name": "Reseller C", "max_active_callerids": value}
+    )
+    edited = client.post(
+        reverse("callback:reseller_edit", args=[reseller_a.pk]),
+        {"name": "Reseller A", "max_active_callerids": value, "active": "on"},
+    )
+    for response in (created, edited):
+        assert response.status_code == 200
+        assert response.context["form"].errors["max_active_callerids"] == [
+            "Enter a whole number with the digits 0 to 9."
+        ]
+    assert not Reseller.objects.filter(name="Reseller C").exists()
+    reseller_a.refresh_from_db()
+    assert reseller_a.max_active_callerids is None

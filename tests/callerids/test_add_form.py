@@ -13,8 +13,10 @@ from callerids.selectors import get_license
 from credit.selectors import get_preferences
 from tests.callerids.pages_support import add
 from tests.conftest import ROLES
+from tests.html_support import form_values
 
 pytestmark = pytest.mark.django_db
+FORM_LABEL = "Add authorized CallerIDs"
 
 GET_EXPECTED = {
     "admin": 200,
@@ -33,7 +35,7 @@ def add_url(extension):
 def form_data(*rows, key=None, unlimited_boxes=False, total=10):
     """What the browser sends: 10 rows (the given ones first), the management form, the key.
 
-    unlimited_boxes: the user may grant Unlimited, so every untouched row's box is ticked.
+    unlimited_boxes: the user ticked Unlimited on every row that does not say otherwise.
     """
     data = {
         "one_time_key": str(key or uuid.uuid4()),
@@ -94,9 +96,29 @@ def test_each_showing_of_the_form_has_a_new_key(client_for, extension_a):
     assert len(keys) == 2
 
 
-def test_unlimited_is_ticked_by_default_for_who_may_grant_it(client_for, extension_a):
+def test_unlimited_is_offered_but_never_ticked_by_default(client_for, extension_a):
     html = client_for("reseller_a").get(add_url(extension_a)).content.decode()
-    assert len(re.findall(r'name="rows-\d+-unlimited"[^>]*checked', html)) == 10
+    boxes = re.findall(r'<input[^>]*name="rows-\d+-unlimited"[^>]*>', html)
+    assert len(boxes) == 10
+    assert not [box for box in boxes if "checked" in box]
+
+
+def test_a_row_with_only_a_number_starts_limited_with_zero(client_for, extension_a):
+    client = client_for("reseller_a")
+    data = form_values(client.get(add_url(extension_a)).content.decode(), FORM_LABEL)
+    data["rows-0-number"] = "1234"
+    assert client.post(add_url(extension_a), data).status_code == 302
+    callerid = AuthorizedCallerID.objects.get(extension=extension_a)
+    assert (callerid.unlimited, callerid.available, callerid.total) == (False, 0, 0)
+
+
+def test_an_amount_typed_into_a_row_as_shown_is_accepted(client_for, extension_a):
+    client = client_for("reseller_a")
+    data = form_values(client.get(add_url(extension_a)).content.decode(), FORM_LABEL)
+    data.update({"rows-0-number": "1234", "rows-0-credit": "7.50"})
+    assert client.post(add_url(extension_a), data).status_code == 302
+    callerid = AuthorizedCallerID.objects.get(extension=extension_a)
+    assert (callerid.unlimited, callerid.available) == (False, Decimal("7.5"))
 
 
 def test_unlimited_is_absent_for_who_may_not_grant_it(client_for, extension_b):
@@ -156,7 +178,7 @@ def test_a_forged_unlimited_is_ignored_for_who_may_not_grant_it(client_for, exte
     [
         ({"number": "1234", "credit": "1,5"}, "Use a dot as the decimal separator."),
         ({"number": "1234", "credit": "1.555"}, "Use at most 2 decimals."),
-        ({"number": "1234", "credit": "1000000.01"}, "One operation moves at most 1,000,000."),
+        ({"number": "1234", "credit": "1000000.01"}, "moves at most 1,000,000.00 EUR."),
         ({"number": "1234", "credit": "-1"}, "Enter an amount of 0 or more."),
         (
             {"number": "1234", "credit": "5", "unlimited": "on"},

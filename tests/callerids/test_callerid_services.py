@@ -124,7 +124,7 @@ def test_an_amount_above_one_million_is_refused(alice, extension_a):
     prefs.save()
     with pytest.raises(RowErrors) as caught:
         add_one(extension_a, actor=alice, credit=Decimal("1000000.0001"))
-    assert caught.value.row_errors == {0: ["One operation moves at most 1,000,000."]}
+    assert caught.value.row_errors == {0: ["One operation moves at most 1,000,000.0000 EUR."]}
     assert add_one(extension_a, actor=alice, credit=Decimal("1000000")).callerids[0].total == (
         Decimal("1000000")
     )

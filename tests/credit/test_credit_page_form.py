@@ -126,7 +126,7 @@ def test_an_admin_may_recharge_any_callerid(client_for, limited):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"amount": "-10.01"}, "amount", "At most 10.0000 can be removed."),
+        ({"amount": "-10.01"}, "amount", "At most 10.00 EUR can be removed."),
         ({"amount": "0"}, "amount", "Enter an amount other than 0, or tick Unlimited."),
         ({"amount": "0.00"}, "amount", "Enter an amount other than 0, or tick Unlimited."),
         ({"amount": ""}, "amount", "Enter an amount other than 0, or tick Unlimited."),
@@ -142,8 +142,8 @@ def test_an_admin_may_recharge_any_callerid(client_for, limited):
         ({"amount": "ten"}, "amount", "Enter a number for the amount."),
         ({"amount": "1e3"}, "amount", "Enter a number for the amount."),
         ({"amount": "NaN"}, "amount", "Enter a number for the amount."),
-        ({"amount": "1000000.01"}, "amount", "One operation moves at most 1,000,000."),
-        ({"amount": "-1000001"}, "amount", "One operation moves at most 1,000,000."),
+        ({"amount": "1000000.01"}, "amount", "One operation moves at most 1,000,000.00 EUR."),
+        ({"amount": "-1000001"}, "amount", "One operation moves at most 1,000,000.00 EUR."),
         ({"amount": "1", "order_number": "INIT-1"}, "order_number", "Order INIT-1 was already"),
         (
             {"amount": "1", "order_number": "x" * 65},
@@ -201,7 +201,7 @@ def test_a_balance_beyond_the_maximum_is_refused(alice, extension_a):
         available=D("9999999999.9999"), total=D("9999999999.9999")
     )
     response = submit(alice, full, amount="1")
-    assert errors(response) == {"amount": ["A balance holds at most 9,999,999,999.9999."]}
+    assert errors(response) == {"amount": ["A balance holds at most 9,999,999,999.99 EUR."]}
 
 
 def test_a_form_without_its_one_time_key_is_refused(alice, limited):
@@ -279,3 +279,40 @@ def test_decimals_follow_the_preferences(alice, limited):
     ChargingPreferences.objects.filter(pk=1).update(decimals=4)
     assert submit(alice, limited, amount="1.2345").status_code == 302
     assert state(limited)[1] == D("11.2345")
+
+
+# --- messages worded for the user who reads them (issue 16) --------------------------------
+
+
+@pytest.mark.parametrize("amount", ["", "0", "0.00"])
+def test_who_may_not_grant_unlimited_is_not_told_to_tick_it(client_for, extension_b, amount):
+    callerid = make(extension_b, credit=D("10"), number="7777")
+    response = submit(client_for("reseller_b"), callerid, amount=amount)
+    assert errors(response) == {"amount": ["Enter an amount other than 0."]}
+    assert "Unlimited" not in response.content.decode()
+    assert rows(callerid) == 1
+
+
+@pytest.mark.parametrize(
+    ("decimals", "available", "amount", "message"),
+    [
+        (2, "10", "-10.01", "At most 10.00 EUR can be removed."),
+        # Shown rounded down: the amount named is one the form accepts.
+        (2, "10.0089", "-11", "At most 10.00 EUR can be removed."),
+        (0, "10.6", "-11", "At most 10 EUR can be removed."),
+        (4, "10.0089", "-11", "At most 10.0089 EUR can be removed."),
+    ],
+)
+def test_the_amount_that_can_be_removed_is_shown_as_pages_show_money(
+    alice, limited, decimals, available, amount, message
+):
+    from callerids.models import AuthorizedCallerID
+
+    ChargingPreferences.objects.filter(pk=1).update(decimals=decimals)
+    AuthorizedCallerID.objects.filter(pk=limited.pk).update(available=D(available))
+    assert errors(submit(alice, limited, amount=amount)) == {"amount": [message]}
+
+
+def test_limits_are_shown_with_the_shown_decimals_and_the_currency(alice, extension_a):
+    response = submit(alice, make(extension_a, credit=D("1")), amount="1000000.01")
+    assert errors(response) == {"amount": ["One operation moves at most 1,000,000.00 EUR."]}
