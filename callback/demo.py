@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 
 from callback.audit import SYSTEM
 from callback.models import Organization, Reseller, Role
+from callback.services.server_settings import update_charging_preferences
 from callback.services.tenancy import create_organization, create_reseller, create_user
+from credit.selectors import get_preferences
 
 DEMO_PASSWORD = "demo-password-123"
 
@@ -15,6 +17,9 @@ RESELLERS = [
     ("Acme Telecom", True, 500, ["Acme Logistics", "Acme Retail"]),
     ("Blue Voice", False, 200, ["Blue Dental", "Blue Law Office"]),
 ]
+
+# The demo's numbers are Romanian (README's curl example: caller "0721 000 123").
+DEMO_COUNTRY = "RO"
 
 USERS = [
     # username, role, reseller name (None: whole server)
@@ -26,8 +31,22 @@ USERS = [
 ]
 
 
+def _set_default_country(stdout) -> None:
+    preferences = get_preferences()
+    if preferences.default_country:
+        return
+    update_charging_preferences(
+        actor=SYSTEM,
+        currency=preferences.currency,
+        decimals=preferences.decimals,
+        default_country=DEMO_COUNTRY,
+    )
+    stdout.write(f"Default country for phone numbers: {DEMO_COUNTRY}.")
+
+
 def seed(stdout) -> None:
     """Create what is missing (through the services, so it is audited) and print the logins."""
+    _set_default_country(stdout)
     resellers = {}
     for name, unlimited, cap, organizations in RESELLERS:
         reseller = Reseller.objects.filter(name__iexact=name).first() or create_reseller(

@@ -34,6 +34,7 @@ class AuthorizedCallerIDAdmin(FixedParentAdmin):
         "pin_salt",
         "pin_hash",
         "wrong_pin_count",
+        "locked_after_pins",
         "created_at",
         "created_by",
         "removed_at",

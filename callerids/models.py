@@ -41,6 +41,9 @@ class AuthorizedCallerID(models.Model):
     )
     # Why it is disabled when the system did it, e.g. "locked" after wrong PINs.
     status_reason = models.CharField(max_length=32, blank=True)
+    # With status_reason "locked": the extension's wrong-PIN limit when the lock happened,
+    # so "Locked after N wrong PINs" stays true after the extension's setting changes.
+    locked_after_pins = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     unlimited = models.BooleanField(default=False)
     # Credit left; None exactly when unlimited. Mirrors the last ledger row's balance_after.
     available = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)

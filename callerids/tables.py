@@ -49,11 +49,16 @@ _SELECT_ALL = (
 _PK = 2147483647  # a placeholder pk for reversing a link once; replaced by each row's pk
 
 
-def status_text(callerid: AuthorizedCallerID, pin_lock_limit: int) -> str:
-    """Enabled / Disabled / Removed, with the reason when the system disabled it."""
+def status_text(callerid: AuthorizedCallerID) -> str:
+    """Enabled / Disabled / Removed, with the reason when the system disabled it.
+
+    A PIN lock names the limit stored when it happened, not the extension's setting today.
+    """
     if callerid.status == CallerIDStatus.DISABLED and callerid.status_reason:
         if callerid.status_reason == LOCKED_REASON:
-            return f"Locked after {pin_lock_limit} wrong PINs"
+            if callerid.locked_after_pins is None:
+                return "Locked after too many wrong PINs"
+            return f"Locked after {callerid.locked_after_pins} wrong PINs"
         return f"Disabled ({callerid.status_reason})"
     return callerid.get_status_display()
 
@@ -256,7 +261,6 @@ class CallerIDTable:
             + tail
         )
         edit_link = f'<a href="{edit}" title="Edit %(number)s">%(number)s</a>'
-        pin_lock_limit = self.extension.pin_lock_limit
         decimals = self.decimals
         out = []
         for index, record in enumerate(self.rows):
@@ -269,7 +273,7 @@ class CallerIDTable:
                 "row_class": ("text-body-secondary " if removed else "")
                 + ("odd" if index % 2 else "even"),
                 "status": escape(record.status),
-                "status_text": escape(status_text(record, pin_lock_limit)),
+                "status_text": escape(status_text(record)),
                 "icon": _ICONS[
                     LOCKED_REASON if record.status_reason == LOCKED_REASON else record.status
                 ],

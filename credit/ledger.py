@@ -19,7 +19,8 @@ from callback.audit import Actor
 from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
 from credit.models import Call, LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, quantize4
+from credit.money import MAX_BALANCE, format_money, quantize4
+from credit.selectors import get_preferences
 
 
 def lock_callerid(pk: int) -> AuthorizedCallerID:
@@ -159,7 +160,9 @@ def _checked_balance(balance_after: Decimal) -> Decimal:
     if balance_after < 0:
         raise ValidationError("The balance cannot go below 0.")
     if balance_after > MAX_BALANCE:
-        raise ValidationError("A balance holds at most 9,999,999,999.9999.")
+        preferences = get_preferences()
+        limit = format_money(MAX_BALANCE, preferences.decimals, preferences.currency, bound=True)
+        raise ValidationError(f"A balance holds at most {limit}.")
     return balance_after
 
 

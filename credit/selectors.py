@@ -21,6 +21,18 @@ def get_preferences() -> ChargingPreferences:
             return ChargingPreferences.objects.get(pk=1)
 
 
+def default_country_notice(preferences: ChargingPreferences, *, may_set_it: bool) -> dict:
+    """Context for templates/includes/default_country_warning.html: while no default
+    country is set, numbers typed without + are stored as typed (SPEC §5.4), so the pages
+    that take numbers warn, and point who may change it (admins) to the Charging page."""
+    from django.urls import reverse
+
+    return {
+        "country_missing": not preferences.default_country,
+        "charging_url": reverse("credit:charging") if may_set_it else "",
+    }
+
+
 # The PBX API reads the currency and the default country on every request; a change is
 # rare, so each process keeps the row for a few seconds instead of asking every time.
 PREFERENCES_CACHE_SECONDS = 5.0

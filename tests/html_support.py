@@ -54,11 +54,11 @@ class _FormReader(HTMLParser):
 
 
 def form_values(html: str, label: str) -> dict[str, str]:
-    """What the form with aria-label `label` sends when submitted as shown."""
+    """What the form with aria-label (or id) `label` sends when submitted as shown."""
     reader = _FormReader()
     reader.feed(html)
     for attrs, values in reader.forms:
-        if attrs.get("aria-label") == label:
+        if label in (attrs.get("aria-label"), attrs.get("id")):
             return dict(values)
     raise AssertionError(f"no form labelled {label!r} on the page")
 

@@ -2,7 +2,7 @@
 
 The lock rule: wrong PINs in a row are counted on the CallerID under its row lock; a right
 PIN resets the count; the wrong PIN that reaches the extension's limit disables the CallerID
-with the reason "locked", writes an audit event and gives its place back to the license
+with the reason "locked" (and that limit, kept for the pages to name), writes an audit event and gives its place back to the license
 (License.active_callerids and its Reseller.active_callerids go down in the same
 transaction). A disabled or locked CallerID answers "locked" to every PIN and its count does
 not move; only a user re-enabling it resets it.
@@ -138,7 +138,11 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
         counters.status_changed(callerid.reseller_id, callerid.status, CallerIDStatus.DISABLED)
         callerid.status = CallerIDStatus.DISABLED
         callerid.status_reason = LOCKED_REASON
-        callerid.save(update_fields=["wrong_pin_count", "status", "status_reason"])
+        # The limit this lock happened at: the extension's setting may change later.
+        callerid.locked_after_pins = target.limit
+        callerid.save(
+            update_fields=["wrong_pin_count", "status", "status_reason", "locked_after_pins"]
+        )
         counters.save()
         record(
             actor=actor,
@@ -149,6 +153,7 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
                 "status": CallerIDStatus.DISABLED,
                 "status_reason": LOCKED_REASON,
                 "wrong_pin_count": callerid.wrong_pin_count,
+                "locked_after_pins": target.limit,
             },
             reseller=callerid.reseller,
         )

@@ -17,7 +17,7 @@ from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
 from callerids.tables import format_created, status_text
 from callerids.views.lists import list_url
-from credit.selectors import get_preferences
+from credit.selectors import default_country_notice, get_preferences
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
 
@@ -105,6 +105,7 @@ def callerid_add(request, pk):
             "currency": preferences.currency,
             "import_url": _url_or_none("callerids:import", extension.pk),
             "list_url": list_url(extension),
+            **default_country_notice(preferences, may_set_it=scoping.is_admin(request.user)),
         },
     )
 
@@ -117,7 +118,7 @@ def callerid_edit(request, pk):
     context = {
         "callerid": callerid,
         "extension": extension,
-        "status_text": status_text(callerid, extension.pin_lock_limit),
+        "status_text": status_text(callerid),
         "created": format_created(callerid.created_at),
         "removed": format_created(callerid.removed_at) if callerid.removed_at else "",
         "list_url": list_url(extension),

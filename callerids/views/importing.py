@@ -20,6 +20,7 @@ from callerids.importing import checking, progress
 from callerids.importing.services import ImportChanged, check_import, confirm_import, job_for
 from callerids.models import ImportState
 from callerids.selectors import get_license
+from credit.selectors import default_country_notice, get_preferences
 
 ERRORS_SHOWN = 500
 
@@ -51,6 +52,7 @@ def _page(request, template, extension, **context):
             "room": room,
             "license": license if scoping.is_server_wide(request.user) else None,
             "list_url": _list_url(extension),
+            **default_country_notice(get_preferences(), may_set_it=scoping.is_admin(request.user)),
             **context,
         },
     )

@@ -33,7 +33,13 @@ def charging_page(request):
         else:
             messages.success(request, "Charging preferences saved.")
             return redirect("credit:charging")
-    context = {"form": form, "preferences": preferences, "currency_locked": locked}
+    context = {
+        "form": form,
+        "preferences": preferences,
+        "currency_locked": locked,
+        "country_missing": not preferences.default_country,
+        "on_charging_page": True,
+    }
     return render(request, "credit/charging.html", context)
 
 

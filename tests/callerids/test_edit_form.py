@@ -140,7 +140,9 @@ def test_enabling_without_room_is_refused_next_to_the_status(client_for, calleri
 def test_a_pin_locked_callerid_says_so_and_enabling_unlocks_it(client_for, callerid, extension_a):
     disable_callerid(actor=SYSTEM, callerid=callerid)
     AuthorizedCallerID.objects.filter(pk=callerid.pk).update(
-        status_reason="locked", wrong_pin_count=extension_a.pin_lock_limit
+        status_reason="locked",
+        wrong_pin_count=extension_a.pin_lock_limit,
+        locked_after_pins=extension_a.pin_lock_limit,
     )
     client = client_for("reseller_a")
     html = client.get(edit_url(callerid)).content.decode()

@@ -9,11 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from callback.audit import SYSTEM
+from callback.services.tokens import create_token
 from callerids.models import AuthorizedCallerID
 from callerids.selectors import get_license
 from callerids.services.callerids import disable_callerid, remove_callerid
+from tests.api.conftest import ApiClient
 from tests.callerids.pages_support import add, bulk_rows
 from tests.conftest import ROLES
+from tests.html_support import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +153,9 @@ def test_a_pin_locked_callerid_says_why(client_for, extension_a):
     extension_a.save()
     callerid = add(extension_a, "1234", pin="1111")[0]
     disable_callerid(actor=SYSTEM, callerid=callerid)
-    AuthorizedCallerID.objects.filter(pk=callerid.pk).update(status_reason="locked")
+    AuthorizedCallerID.objects.filter(pk=callerid.pk).update(
+        status_reason="locked", locked_after_pins=3
+    )
     html = client_for("reseller_a").get(url(extension_a)).content.decode()
     assert "Locked after 3 wrong PINs" in html
     assert f'aria-label="Enable {callerid.number}"' in html
@@ -310,3 +315,28 @@ def test_another_resellers_callerids_never_appear(client_for, extension_a, exten
     add(extension_b, "9999")
     html = client_for("admin").get(url(extension_a)).content.decode()
     assert "9999" not in html
+
+
+def test_a_pin_lock_names_the_limit_it_happened_at_not_todays_setting(client_for, extension_a):
+    extension_a.pin_lock_limit = 3
+    extension_a.save()
+    callerid = add(extension_a, "1234", pin="1111")[0]
+    pbx = ApiClient(create_token(actor=SYSTEM, name="pbx", reseller=None).plaintext)
+    answers = [
+        pbx.post("/callback/verify-pin", {"callerid_id": callerid.pk, "pin": "9999"})[1]["result"]
+        for _ in range(3)
+    ]
+    assert answers == ["pin_invalid", "pin_invalid", "locked"]
+    client = client_for("reseller_a")
+    setup = client.get(reverse("callback:extension_edit", args=[extension_a.pk]))
+    data = form_values(setup.content.decode(), "extension-form")
+    data["pin_lock_limit"] = "7"
+    saved = client.post(reverse("callback:extension_edit", args=[extension_a.pk]), data)
+    assert saved.status_code == 302
+    extension_a.refresh_from_db()
+    assert extension_a.pin_lock_limit == 7
+    listed = client.get(url(extension_a)).content.decode()
+    edited = client.get(reverse("callerids:edit", args=[callerid.pk])).content.decode()
+    for html in (listed, edited):
+        assert "Locked after 3 wrong PINs" in html
+        assert "Locked after 7" not in html
