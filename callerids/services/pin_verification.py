@@ -2,9 +2,9 @@
 
 The lock rule: wrong PINs in a row are counted on the CallerID under its row lock; a right
 PIN resets the count; the wrong PIN that reaches the extension's limit disables the CallerID
-with the reason "locked" (and that limit, kept for the pages to name), writes an audit event and gives its place back to the license
-(License.active_callerids and its Reseller.active_callerids go down in the same
-transaction). A disabled or locked CallerID answers "locked" to every PIN and its count does
+with the reason "locked" (and keeps that limit, for the pages to name), writes an audit
+event and gives its place back to the license (License.active_callerids and its
+Reseller.active_callerids go down in the same transaction). A disabled or locked CallerID answers "locked" to every PIN and its count does
 not move; only a user re-enabling it resets it.
 
 Lock order in this project is License row -> Reseller row -> CallerID rows (enabling takes
