@@ -4,8 +4,9 @@ The lock rule: wrong PINs in a row are counted on the CallerID under its row loc
 PIN resets the count; the wrong PIN that reaches the extension's limit disables the CallerID
 with the reason "locked" (and keeps that limit, for the pages to name), writes an audit
 event and gives its place back to the license (License.active_callerids and its
-Reseller.active_callerids go down in the same transaction). A disabled or locked CallerID answers "locked" to every PIN and its count does
-not move; only a user re-enabling it resets it.
+Reseller.active_callerids go down in the same transaction). A disabled or locked CallerID
+answers "locked" to every PIN and its count does not move; only a user re-enabling it
+resets it.
 
 Lock order in this project is License row -> Reseller row -> CallerID rows (enabling takes
 them so). The common path needs only the CallerID's row; the rare wrong PIN that locks
