@@ -19,6 +19,12 @@ def start_of_day(day: datetime.date) -> datetime.datetime:
 
 
 class RechargeHistoryForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the Add credit form on the same page has an order_number field too,
+        # and a label must focus its own field.
+        kwargs.setdefault("auto_id", "id_history_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")

@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from callback.audit import Actor
@@ -17,6 +18,7 @@ from callback.models import AuditEvent
 from callback.services.tokens import create_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.models import Call
+from tests.html_support import duplicate_ids
 
 # Text only reseller B's objects contain.
 B_MARKERS = ["Reseller B", "Org B1", "0004*001", "721999888", "4031555999", "Token of B"]
@@ -225,3 +227,43 @@ def test_anonymous_users_are_sent_to_the_login_page_from_every_panel_url(client,
         {"extension": world["a"]["extension"].pk},
     )
     assert export.status_code == 302 and export["Location"].startswith(login)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "reseller_a", "staff_a"])
+def test_no_page_has_two_elements_with_the_same_id(client_for, world, role):
+    """A label's `for` and a link's #anchor reach one element only (issue 16: the credit
+    page had two id="id_order_number", so a label focused the other form's field)."""
+    client = client_for(role)
+    walked, duplicated = 0, {}
+    for name, params in PANEL_URLS:
+        url = _url(name, params, world["a"])
+        if url is None:
+            continue
+        response = client.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        walked += 1
+        if duplicates := duplicate_ids(_content(response)):
+            duplicated[url] = duplicates
+    assert duplicated == {}
+    assert walked >= 5
+
+
+@pytest.mark.django_db
+def test_pages_reached_only_through_a_step_have_unique_ids_too(client_for, world):
+    """The import report (after Check) and a refused Add credit form are not in the walk."""
+    client = client_for("reseller_a")
+    extension, callerid = world["a"]["extension"], world["a"]["callerid"]
+    upload = client.post(
+        reverse("callerids:import", args=[extension.pk]),
+        {"file": SimpleUploadedFile("n.csv", b"1234,,,1\nabc\n"), "separator": ","},
+    )
+    assert upload.status_code == 302
+    refused = client.post(
+        reverse("credit:callerid_credit", args=[callerid.pk]),
+        {"amount": "-100", "order_number": "X", "one_time_key": str(uuid.uuid4())},
+    )
+    assert refused.status_code == 200
+    for response in (client.get(upload["Location"]), refused):
+        assert duplicate_ids(_content(response)) == []

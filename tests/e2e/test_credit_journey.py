@@ -54,6 +54,11 @@ def open_credit_page(page, callerid) -> None:
     expect(page).to_have_url(re.compile(re.escape(credit_url)))
 
 
+def add_credit_form(page):
+    # The history search has an "Order number" field too: each label focuses its own.
+    return page.get_by_role("region", name="Add credit form")
+
+
 def history(page):
     return page.get_by_role("table", name="Recharge history")
 
@@ -77,7 +82,7 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
 
     # A recharge of 10.00 appears at the top of the history.
     page.get_by_role("textbox", name="Add credit").fill("10.00")
-    page.get_by_label("Order number").fill("ORD-1")
+    add_credit_form(page).get_by_label("Order number").fill("ORD-1")
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("status").filter(has_text="Added 10.00 EUR")).to_be_visible()
     expect(page.get_by_test_id("available-credit")).to_contain_text("14.25")
@@ -92,7 +97,7 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
     posts = []
     page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
     page.get_by_role("textbox", name="Add credit").fill("2.50")
-    page.get_by_label("Order number").fill("ORD-2")
+    add_credit_form(page).get_by_label("Order number").fill("ORD-2")
     page.get_by_role("button", name="OK").dblclick()
     expect(page.get_by_test_id("available-credit")).to_contain_text("16.75")
     page.wait_for_load_state("networkidle")
@@ -104,7 +109,7 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
 
     # Going back and sending the same form again (its one-time key included) changes nothing.
     page.get_by_role("textbox", name="Add credit").fill("1")
-    page.get_by_label("Order number").fill("ORD-3")
+    add_credit_form(page).get_by_label("Order number").fill("ORD-3")
     key = page.locator("input[name=one_time_key]").input_value()
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_test_id("available-credit")).to_contain_text("17.75")
@@ -112,7 +117,7 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
     # restore or retry would send it: same values, same one-time key.
     page.go_back()
     page.get_by_role("textbox", name="Add credit").fill("1")
-    page.get_by_label("Order number").fill("ORD-3")
+    add_credit_form(page).get_by_label("Order number").fill("ORD-3")
     page.locator("input[name=one_time_key]").evaluate("(input, key) => input.value = key", key)
     page.get_by_role("button", name="OK").click()
     expect(
