@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from callback import scoping
+from callback.exports import ExtensionsExporter
+from callback.filters.extensions import ExtensionFilter
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus
 from credit.selectors import get_preferences
@@ -165,3 +167,44 @@ class AllCallerIDsExporter(CallerIDsExporter):
 
     def file_stem(self) -> str:
         return "callerids-all"
+
+
+def _in_extension_order(extension_ordering) -> list:
+    """The CallerIDs' ORDER BY following the extensions list's order, then newest first."""
+    keys = []
+    for key in extension_ordering:
+        if not isinstance(key, str):
+            break  # an expression (never made by the extensions table today): stop there
+        descending = key.startswith("-")
+        keys.append(f"{'-' if descending else ''}extension__{key.lstrip('-')}")
+    return [*keys, "extension_id", "-created_at", "-id"]
+
+
+@register
+class ExtensionListCallerIDsExporter(AllCallerIDsExporter):
+    """ "Export all CallerIDs" of the callback extensions list: the CallerIDs (not removed)
+    of every extension in the list's current search (q, organization, return mode, status,
+    sort), grouped by extension in the list's order, newest first within each."""
+
+    identifier = "extension_list_callerids"
+    filterset_class = ExtensionFilter
+
+    @classmethod
+    def search_params(cls) -> set[str]:
+        return ExtensionsExporter.search_params()
+
+    def __init__(self, *, user, params):
+        Exporter.__init__(self, user=user, params=params)
+        # The list's own export resolves the extensions: its scope, its search and its
+        # sort, each refused (400) as that export refuses it.
+        extensions = ExtensionsExporter(user=user, params=params).queryset
+        self.queryset = (
+            scoping.callerids_for(user)
+            .filter(extension__in=extensions.order_by().values("pk"))
+            .exclude(status=CallerIDStatus.REMOVED)
+            .order_by(*_in_extension_order(extensions.query.order_by))
+        )
+        self.currency = get_preferences().currency
+
+    def file_stem(self) -> str:
+        return "callerids-of-extensions"

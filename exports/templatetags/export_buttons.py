@@ -1,5 +1,9 @@
 """{% export_buttons "callerids" extension=extension.pk %}: the Export to Excel / CSV buttons.
 
+`what` names the export in the buttons when a page has more than one group
+({% export_buttons "extension_list_callerids" what="all CallerIDs" %}: "Export all CallerIDs
+to Excel").
+
 The links carry the page's current search (its query string, without pagination) plus
 the arguments naming what is exported, so the export is the list as currently searched.
 """
@@ -15,7 +19,7 @@ _PAGE_ONLY = ("page", "per_page")
 
 
 @register.inclusion_tag("exports/buttons.html", takes_context=True)
-def export_buttons(context, identifier: str, **objects):
+def export_buttons(context, identifier: str, what: str = "", **objects):
     request = context.get("request")
     params = request.GET.copy() if request is not None else QueryDict(mutable=True)
     for name in _PAGE_ONLY:
@@ -31,6 +35,7 @@ def export_buttons(context, identifier: str, **objects):
         return f"{base}?{querystring}" if querystring else base
 
     return {
+        "what": what,
         "xlsx_url": url("xlsx", query),
         "csv_url": url("csv", query),
         "csv_semicolon_url": url("csv", semicolon.urlencode()),

@@ -170,6 +170,7 @@ def test_no_page_of_reseller_a_names_anything_of_reseller_b(client_for, world, r
 EXPORTS = [
     ("callerids", {"extension": "extension"}),
     ("callerids_all", {}),
+    ("extension_list_callerids", {}),
     ("recharge_history", {"callerid": "callerid"}),
     ("cost_report", {"extension": "extension"}),
 ]

@@ -204,6 +204,19 @@ def test_all_callerids_are_written_byte_for_byte_like_the_general_path(
         assert_same(general, fast, delimiter)
 
 
+@pytest.mark.parametrize("role", ["admin", "reseller_a", "staff_a"])
+@pytest.mark.parametrize("dialect", ["comma", "semicolon"])
+def test_the_extension_lists_callerids_are_written_byte_for_byte_like_the_general_path(
+    client_for, settings, copy_calls, dataset, role, dialect
+):
+    client = client_for(role)
+    delimiter = ";" if dialect == "semicolon" else ","
+    for search in [{}, {"sort": "-number"}, {"q": "0003"}, {"active": "yes"}]:
+        params = {"dialect": dialect, **search}
+        general, fast = both_paths(client, settings, copy_calls, "extension_list_callerids", params)
+        assert_same(general, fast, delimiter)
+
+
 @pytest.mark.parametrize("dialect", ["comma", "semicolon"])
 def test_recharge_history_is_written_byte_for_byte_like_the_general_path(
     client_for, settings, copy_calls, dataset, dialect
