@@ -104,18 +104,15 @@ def add_credit(
     preferences = get_preferences()
     if unlimited and amount not in (None, ""):
         raise DomainError(BOTH)
-    if not unlimited:
-        empty = EMPTY_OR_UNLIMITED if scope.may_grant_unlimited(actor) else EMPTY
-        if amount in (None, ""):
-            raise DomainError(empty)
+    if not unlimited and amount not in (None, ""):
         amount = clean_amount(
             amount,
             decimals=preferences.decimals,
             currency=preferences.currency,
             allow_negative=True,
         )
-        if amount == 0:
-            raise DomainError(empty)
+    if not unlimited and (amount in (None, "") or amount == 0):
+        amount = None  # refused under the lock, in words that fit the CallerID and the user
     order_number = clean_order_number(order_number)
     pk = scope.pk_of(callerid)
     try:
@@ -137,6 +134,13 @@ def add_credit(
         raise DomainError("This form was submitted twice at once; reload the page.") from None
 
 
+def _empty_refusal(actor: Actor, callerid: AuthorizedCallerID) -> str:
+    """The "0 or empty" refusal, naming only what this user can do for this CallerID."""
+    if callerid.unlimited:
+        return ALREADY_UNLIMITED
+    return EMPTY_OR_UNLIMITED if scope.may_grant_unlimited(actor) else EMPTY
+
+
 def _limit(amount: Decimal, preferences) -> str:
     return format_money(amount, preferences.decimals, preferences.currency, bound=True)
 
@@ -151,6 +155,8 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             return previous
         if callerid.status == CallerIDStatus.REMOVED:
             raise DomainError(REMOVED)
+        if not unlimited and amount is None:
+            raise DomainError(_empty_refusal(actor, callerid))
         if order_number:
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()

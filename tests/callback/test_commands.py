@@ -38,7 +38,8 @@ def test_createreseller_refuses_a_duplicate_ignoring_case():
     [
         (["   "], "Enter the reseller's name"),
         (["X", "--max-active-callerids", "-3"], "must be 0 or more"),
-        (["X", "--max-active-callerids", "many"], "invalid int value"),
+        (["X", "--max-active-callerids", "many"], "invalid whole_number value"),
+        (["X", "--max-active-callerids", "\u0661\u0660"], "invalid whole_number value"),  # ١٠
     ],
 )
 def test_createreseller_refuses_bad_input(args, message):

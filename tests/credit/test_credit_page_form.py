@@ -175,7 +175,9 @@ def test_order_numbers_are_case_sensitive(alice, limited):
     assert submit(alice, limited, amount="1", order_number="init-1").status_code == 302
 
 
-@pytest.mark.parametrize("fields", [{"amount": "5"}, {"unlimited": "on"}])
+@pytest.mark.parametrize(
+    "fields", [{"amount": "5"}, {"unlimited": "on"}, {"amount": ""}, {"amount": "0"}]
+)
 def test_an_unlimited_callerid_refuses_more_credit(alice, unlimited, fields):
     response = submit(alice, unlimited, **fields)
     assert errors(response) == {

@@ -30,13 +30,14 @@ def test_a_reseller_adds_switches_searches_and_removes_callerids(
     expect(page.get_by_role("link", name="Import from file")).to_be_visible()
     page.get_by_label("Callback number (row 1)").fill("+40 721 000 111")
     page.get_by_label("PIN (row 1)").fill("4321")
-    page.get_by_label("Unlimited (row 1)").uncheck()
+    # Unlimited is offered, never ticked by default: a row starts limited.
+    for row in range(1, 4):
+        expect(page.get_by_label(f"Unlimited (row {row})")).not_to_be_checked()
     page.get_by_label("Initial credit (row 1)").fill("12.50")
     page.get_by_label("Order number (row 1)").fill("ORD-1")
     page.get_by_label("Callback number (row 2)").fill("+40 721 000 222")
-    expect(page.get_by_label("Unlimited (row 2)")).to_be_checked()
+    page.get_by_label("Unlimited (row 2)").check()
     page.get_by_label("Callback number (row 3)").fill("1234")
-    page.get_by_label("Unlimited (row 3)").uncheck()
     page.get_by_label("Initial credit (row 3)").fill("5,5")
     shoot("add-form-filled")
     page.get_by_role("button", name="OK").click()

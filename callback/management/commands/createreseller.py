@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from callback.audit import SYSTEM
 from callback.errors import DomainError
+from callback.forms.fields import whole_number
 from callback.services.tenancy import create_reseller
 
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("name", help="The reseller's name.")
         parser.add_argument(
             "--max-active-callerids",
-            type=int,
+            type=whole_number,
             default=None,
             help="Its share of the license (default: no own cap).",
         )
