@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
+from callback.dates import DayField
 from callback.models import CallbackExtension
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.selectors_cost import CostReportFilter, month_of
 
 MAX_DAYS = 366
-# Dates a report can cover; keeps the zone conversion and "day after" away from the calendar's
-# ends, so no typed date can make a 500.
-EARLIEST = dt.date(1970, 1, 1)
-LATEST = dt.date(9998, 12, 31)
 
 
 class CallerIDChoiceField(forms.ModelChoiceField):
@@ -48,15 +43,11 @@ class CostReportForm(forms.Form):
             data["from"], data["to"] = first.isoformat(), last.isoformat()
         super().__init__(data)
         self.extension = extension
-        date_widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         # "from" is a Python keyword, so these two fields are added here, not declared.
+        # DayField refuses a date near the calendar's ends before clean() does date arithmetic.
         self.fields = {
-            "from": forms.DateField(
-                label="From", required=False, widget=date_widget, input_formats=["%Y-%m-%d"]
-            ),
-            "to": forms.DateField(
-                label="To", required=False, widget=date_widget, input_formats=["%Y-%m-%d"]
-            ),
+            "from": DayField(label="From", required=False, input_formats=["%Y-%m-%d"]),
+            "to": DayField(label="To", required=False, input_formats=["%Y-%m-%d"]),
             "callerid": self.fields["callerid"],
         }
         self.fields["callerid"].queryset = AuthorizedCallerID.objects.filter(
@@ -72,11 +63,6 @@ class CostReportForm(forms.Form):
             first = last.replace(day=1)
         if last is None and first is not None:
             last = month_of(first)[1]
-        for name, value in (("from", first), ("to", last)):
-            if not EARLIEST <= value <= LATEST:
-                self.add_error(name, f"Choose a date between {EARLIEST} and {LATEST}.")
-        if self.errors:
-            return cleaned
         if first > last:
             self.add_error("to", "The end date must not be before the start date.")
         elif (last - first).days + 1 > MAX_DAYS:
