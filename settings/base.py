@@ -81,8 +81,12 @@ TEMPLATES = [
 
 # SQLite by default (an embedded file); DATABASE_URL for PostgreSQL or another SQLite file.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Health checks: a persistent connection the database dropped (restart, failover) is
+# replaced at the start of the next request instead of failing it.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite ignores SELECT ... FOR UPDATE: start every transaction IMMEDIATE so writers queue.
