@@ -13,11 +13,27 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 PIN_PEPPER = env_str("PIN_PEPPER")
+# The values .env.example shows: a copied example must not reach production.
+PLACEHOLDERS = {
+    "SECRET_KEY": "change-me-to-a-long-random-string",
+    "PIN_PEPPER": "change-me-to-another-long-random-string",
+}
+PIN_PEPPER_MIN_LENGTH = 32
 if not DEBUG:
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    if not PIN_PEPPER:
-        raise ImproperlyConfigured("PIN_PEPPER is required when DEBUG is off")
+    for _name, _value in (("SECRET_KEY", SECRET_KEY), ("PIN_PEPPER", PIN_PEPPER)):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} is required when DEBUG is off")
+        if _value == PLACEHOLDERS[_name]:
+            raise ImproperlyConfigured(
+                f"{_name} is the placeholder of .env.example: set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    if len(PIN_PEPPER) < PIN_PEPPER_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"PIN_PEPPER must be at least {PIN_PEPPER_MIN_LENGTH} characters long "
+            f"(it has {len(PIN_PEPPER)}): python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'"
+        )
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-secret-key-change-me"
 PIN_PEPPER = PIN_PEPPER or "dev-only-insecure-pin-pepper"
 
