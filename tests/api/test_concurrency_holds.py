@@ -70,19 +70,18 @@ def settle(token, callerid_id, call_id, cost=None, seconds=60):
 
 def held_and_balance(callerid_id):
     """(open holds' reservations, balance) read in one snapshot."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute(
-                "SELECT COALESCE(SUM(reserved), 0) FROM credit_callhold"
-                " WHERE callerid_id = %s AND status = 'open' AND expires_at > now()",
-                [callerid_id],
-            )
-            held = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT available FROM callerids_authorizedcallerid WHERE id = %s", [callerid_id]
-            )
-            return held, cursor.fetchone()[0]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cursor.execute(
+            "SELECT COALESCE(SUM(reserved), 0) FROM credit_callhold"
+            " WHERE callerid_id = %s AND status = 'open' AND expires_at > now()",
+            [callerid_id],
+        )
+        held = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT available FROM callerids_authorizedcallerid WHERE id = %s", [callerid_id]
+        )
+        return held, cursor.fetchone()[0]
 
 
 def assert_check_ledger_clean():
