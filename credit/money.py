@@ -27,8 +27,7 @@ def parse_amount(
     `decimals` and `currency`, as pages show money).
     """
     value = read_amount(text, field=field)
-    check_amount(value, decimals=decimals, allow_negative=allow_negative, currency=currency)
-    return value
+    return check_amount(value, decimals=decimals, allow_negative=allow_negative, currency=currency)
 
 
 def read_amount(text: str, *, field: str = "amount") -> Decimal:
@@ -42,14 +41,25 @@ def read_amount(text: str, *, field: str = "amount") -> Decimal:
     if not _AMOUNT_RE.match(raw):
         raise ValidationError(f"Enter a number for the {field}.", code="invalid")
     try:
-        return Decimal(raw)
+        return unsigned_zero(Decimal(raw))
     except InvalidOperation:
         raise ValidationError(f"Enter a number for the {field}.", code="invalid") from None
 
 
+def unsigned_zero(value: Decimal) -> Decimal:
+    """Negative zero ("-0", "-0.00", a JSON -0.0) as plain zero.
+
+    A Decimal keeps the sign of a typed "-0": it would be recorded and shown as "-0.00" and
+    answered as "-0.0000", which no money pattern accepts. Every parser of money ends here.
+    """
+    return abs(value) if value.is_zero() else value
+
+
 def check_amount(
     value: Decimal, *, decimals: int, allow_negative: bool = False, currency: str = ""
-) -> None:
+) -> Decimal:
+    """The amount if it is one a user may move (decimals, sign, size), negative zero as zero;
+    ValidationError otherwise (amounts in its message shown as pages show money)."""
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > decimals:
         if decimals == 0:
@@ -60,6 +70,7 @@ def check_amount(
     if abs(value) > MAX_OPERATION:
         limit = format_money(MAX_OPERATION, decimals, currency, bound=True)
         raise ValidationError(f"One operation moves at most {limit}.", code="too_large")
+    return unsigned_zero(value)
 
 
 def quantize4(value: Decimal) -> Decimal:

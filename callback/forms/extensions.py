@@ -49,9 +49,24 @@ FIELDSETS = [
         "Callback number behavior",
         ["trigger_after_seconds", "return_mode", "fixed_number", "disconnect_sound"],
     ),
-    ("Service security", ["min_credit", "pin_lock_limit", "dial_timeout_seconds"]),
+    (
+        "Service security",
+        [
+            "min_credit",
+            "pin_lock_limit",
+            "dial_timeout_seconds",
+            "max_call_duration_seconds",
+            "max_calls_per_callerid",
+            "max_calls",
+            "daily_limit",
+        ],
+    ),
     ("CallerID management", ["outbound_callerid_mode", "outbound_callerid"]),
 ]
+
+
+def _amount_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 
 
 class OrganizationChoiceField(forms.ModelChoiceField):
@@ -93,12 +108,13 @@ class ExtensionForm(forms.Form):
         required=False,
         help_text="A sound file name on the PBX, played when the call's credit runs out.",
     )
-    # Read like every money field (credit.money.read_amount): ASCII digits, a dot.
+    # Amounts are read like every money field (credit.money.read_amount): ASCII digits and
+    # a dot; Django's DecimalField would read "١" (Arabic-Indic one) as 1.
     min_credit = forms.CharField(
         label="Do not call back if available credit is below",
         max_length=32,
         initial="0",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=_amount_input(),
     )
     pin_lock_limit = WholeNumberField(
         label="Lock a CallerID after N wrong PINs in a row",
@@ -113,6 +129,41 @@ class ExtensionForm(forms.Form):
         max_value=60,
         initial=10,
         help_text="1 to 60 seconds.",
+    )
+    max_call_duration_seconds = WholeNumberField(
+        label="Maximum call duration (seconds)",
+        min_value=60,
+        max_value=86400,
+        initial=3600,
+        help_text=(
+            "60 to 86,400 seconds. The PBX disconnects every call after this time, even "
+            "when the credit would last longer."
+        ),
+    )
+    max_calls_per_callerid = WholeNumberField(
+        label="Maximum simultaneous calls per CallerID",
+        min_value=1,
+        required=False,
+        initial=1,
+        help_text=(
+            "Calls in progress at once from one authorized CallerID. Empty = no limit; "
+            "each call holds credit, so the credit is never overspent either way."
+        ),
+    )
+    max_calls = WholeNumberField(
+        label="Maximum simultaneous calls on this extension",
+        min_value=1,
+        required=False,
+        help_text="Calls in progress at once on this extension, all callers together. "
+        "Empty = no limit.",
+    )
+    daily_limit = forms.CharField(
+        label="Daily spending limit per CallerID",
+        max_length=32,
+        required=False,
+        widget=_amount_input(),
+        help_text="Most a CallerID may spend in one day (server time zone), calls in progress "
+        "included. Empty = no limit.",
     )
     outbound_callerid_mode = forms.ChoiceField(
         label="CallerID number in public calls",
@@ -154,9 +205,10 @@ class ExtensionForm(forms.Form):
         for name, example in PLACEHOLDERS.items():
             self.fields[name].widget.attrs["placeholder"] = example
         decimals = self.preferences.decimals
+        # Shown beside the amount fields (templates/callback/extension_form.html).
         self.currency = self.preferences.currency
-        min_credit = self.fields["min_credit"]
-        min_credit.help_text = f"0 or more, at most {decimals} decimals, in {self.currency}."
+        self.fields["min_credit"].help_text = f"0 or more, at most {decimals} decimals."
+        self.fields["daily_limit"].help_text += f" At most {decimals} decimals."
 
     @staticmethod
     def _initial_from(instance: CallbackExtension) -> dict:
@@ -174,6 +226,14 @@ class ExtensionForm(forms.Form):
             "dial_timeout_seconds": instance.dial_timeout_seconds,
             "outbound_callerid_mode": instance.outbound_callerid_mode,
             "outbound_callerid": instance.outbound_callerid,
+            "max_call_duration_seconds": instance.max_call_duration_seconds,
+            "max_calls_per_callerid": instance.max_calls_per_callerid,
+            "max_calls": instance.max_calls,
+            "daily_limit": (
+                f"{instance.daily_limit.normalize():f}"
+                if instance.daily_limit is not None
+                else None
+            ),
         }
 
     def fieldsets(self):
@@ -197,7 +257,15 @@ class ExtensionForm(forms.Form):
         return mode
 
     def clean_min_credit(self) -> Decimal:
-        value = read_amount(self.cleaned_data["min_credit"], field="minimum credit")
+        return self._amount(self.cleaned_data["min_credit"], "minimum credit")
+
+    def clean_daily_limit(self) -> Decimal | None:
+        text = self.cleaned_data["daily_limit"].strip()
+        return self._amount(text, "daily limit") if text else None
+
+    def _amount(self, text: str, name: str) -> Decimal:
+        """A typed amount: 0 to the largest balance, at most the shown decimals."""
+        value = read_amount(text, field=name)
         decimals = self.preferences.decimals
         if value < 0:
             raise forms.ValidationError("Enter an amount of 0 or more.")
@@ -262,4 +330,8 @@ class ExtensionForm(forms.Form):
             dial_timeout_seconds=data["dial_timeout_seconds"],
             outbound_callerid_mode=data["outbound_callerid_mode"],
             outbound_callerid=data["outbound_callerid"],
+            max_call_duration_seconds=data["max_call_duration_seconds"],
+            max_calls_per_callerid=data["max_calls_per_callerid"],
+            max_calls=data["max_calls"],
+            daily_limit=data["daily_limit"],
         )

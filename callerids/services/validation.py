@@ -92,10 +92,11 @@ def clean_amount(value, *, decimals: int, allow_negative: bool, currency: str = 
     if not value.is_finite():
         raise DomainError("Enter the amount as a decimal number.")
     try:
-        check_amount(value, decimals=decimals, allow_negative=allow_negative, currency=currency)
+        return check_amount(
+            value, decimals=decimals, allow_negative=allow_negative, currency=currency
+        )
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from None
-    return value
 
 
 def clean_initial_credit(

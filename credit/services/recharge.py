@@ -27,9 +27,11 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services import scope
 from callerids.services.validation import clean_amount, clean_order_number
 from credit import ledger
-from credit.models import LedgerEntry, LedgerKind
+from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
 from credit.money import MAX_BALANCE, format_money, quantize4
 from credit.selectors import get_preferences
+from credit.selectors_holds import open_holds_of
+from credit.services import holds
 
 CREDIT_FIELDS = ["unlimited", "available", "total"]
 
@@ -157,6 +159,8 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             raise DomainError(REMOVED)
         if not unlimited and amount is None:
             raise DomainError(_empty_refusal(actor, callerid))
+        # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
+        holds.expire_holds_of(callerid.pk)
         if order_number:
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()
@@ -174,11 +178,26 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
                 raise NotAllowed("You may not grant Unlimited credit.")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
+            # Unlimited holds nothing: calls in progress keep running but reserve no
+            # credit, so setting a limit again later starts from a clean balance.
+            CallHold.objects.filter(callerid=callerid, status=HoldStatus.OPEN).update(
+                reserved=Decimal("0")
+            )
         else:
             balance = callerid.available + amount
             if balance < 0:
                 limit = _limit(callerid.available, preferences)
                 raise DomainError(f"At most {limit} can be removed.")
+            if amount < 0:
+                # Credit held by calls in progress stays: their reports will charge it.
+                held = open_holds_of(callerid.pk).total
+                if held and balance < held:
+                    removable = _limit(max(callerid.available - held, 0), preferences)
+                    held_text = format_money(held, preferences.decimals, preferences.currency)
+                    raise DomainError(
+                        f"At most {removable} can be removed; {held_text} is held by "
+                        "calls in progress."
+                    )
             if balance > MAX_BALANCE:
                 raise DomainError(f"A balance holds at most {_limit(MAX_BALANCE, preferences)}.")
             total = callerid.total + amount

@@ -25,6 +25,10 @@ def setup_data(organization, /, **overrides):
         "min_credit": "0",
         "pin_lock_limit": "5",
         "dial_timeout_seconds": "10",
+        "max_call_duration_seconds": "3600",
+        "max_calls_per_callerid": "1",
+        "max_calls": "",
+        "daily_limit": "",
         "outbound_callerid_mode": "server",
         "outbound_callerid": "",
     }
@@ -343,12 +347,70 @@ def test_an_empty_post_shows_what_is_missing(client_for, org_a):
     assert field_errors(response, "organization") == ["This field is required."]
 
 
+def test_the_call_admission_limits_are_saved_shown_and_audited(client_for, org_a):
+    client = client_for("reseller_a")
+    create(
+        client,
+        org_a,
+        max_call_duration_seconds="600",
+        max_calls_per_callerid="2",
+        max_calls="5",
+        daily_limit="3.50",
+    )
+    extension = CallbackExtension.objects.get(number="0003*010")
+    assert (
+        extension.max_call_duration_seconds,
+        extension.max_calls_per_callerid,
+        extension.max_calls,
+        extension.daily_limit,
+    ) == (600, 2, 5, Decimal("3.5"))
+    event = AuditEvent.objects.get(action="extension.create")
+    assert (event.after["max_calls"], event.after["daily_limit"]) == (5, "3.50")
+    page = client.get(reverse("callback:extension_detail", args=[extension.pk])).content.decode()
+    for text in ("600 s", "3.50 EUR", "Calls in progress"):
+        assert text in page
+    form = client.get(reverse("callback:extension_edit", args=[extension.pk])).content.decode()
+    for help_text in ("60 to 86,400 seconds", "Empty = no limit", "server time zone"):
+        assert help_text in form
+
+
+def test_empty_simultaneous_call_limits_mean_no_limit(client_for, org_a):
+    create(client_for("admin"), org_a, max_calls_per_callerid="", daily_limit="")
+    extension = CallbackExtension.objects.get(number="0003*010")
+    assert (extension.max_calls_per_callerid, extension.daily_limit) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_call_duration_seconds", "59"),
+        ("max_call_duration_seconds", "86401"),
+        ("max_calls_per_callerid", "0"),
+        ("max_calls", "0"),
+        ("daily_limit", "-1"),
+        ("daily_limit", "1.005"),
+    ],
+)
+def test_call_admission_limits_out_of_range_are_refused(client_for, org_a, field, value):
+    response = create(client_for("admin"), org_a, **{field: value})
+    assert response.status_code == 200
+    assert field_errors(response, field)
+    assert not CallbackExtension.objects.filter(number="0003*010").exists()
+
+
 # --- whole numbers and money as typed (issue 16) -----------------------------------------
 
 NON_ASCII_DIGITS = ["\u0661", "\u0665", "\uff15", "\u096b", "1\u0660"]  # ١ ٥ ５ ५ 1٠
 
 
-WHOLE_NUMBER_FIELDS = ["trigger_after_seconds", "pin_lock_limit", "dial_timeout_seconds"]
+WHOLE_NUMBER_FIELDS = [
+    "trigger_after_seconds",
+    "pin_lock_limit",
+    "dial_timeout_seconds",
+    "max_call_duration_seconds",
+    "max_calls_per_callerid",
+    "max_calls",
+]
 
 
 @pytest.mark.parametrize("field", WHOLE_NUMBER_FIELDS)
@@ -360,23 +422,31 @@ def test_whole_number_settings_take_ascii_digits_only(client_for, org_a, field, 
     assert not CallbackExtension.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["min_credit", "daily_limit"])
 @pytest.mark.parametrize("value", NON_ASCII_DIGITS)
-def test_the_minimum_credit_takes_ascii_digits_only(client_for, org_a, value):
-    response = create(client_for("admin"), org_a, min_credit=value)
+def test_amount_settings_take_ascii_digits_only(client_for, org_a, field, value):
+    response = create(client_for("admin"), org_a, **{field: value})
     assert response.status_code == 200
-    assert field_errors(response, "min_credit")
+    assert field_errors(response, field)
     assert not CallbackExtension.objects.exists()
 
 
-def test_the_minimum_credit_shows_the_currency_beside_it(client_for, org_a):
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("Do not call back if available credit is below", "min_credit"),
+        ("Daily spending limit per CallerID", "daily_limit"),
+    ],
+)
+def test_amount_settings_show_the_currency_beside_them(client_for, org_a, label, name):
     preferences = get_preferences()
     preferences.currency = "USD"
     preferences.save()
     html = client_for("admin").get(reverse("callback:extension_create")).content.decode()
-    label = html.index("Do not call back if available credit is below")
-    field = html.index('name="min_credit"', label)
+    start = html.index(label)
+    field = html.index(f'name="{name}"', start)
     group_end = html.index("</div>", field)
-    assert re.search(r'<span class="input-group-text"[^>]*>USD</span>', html[label : group_end + 6])
+    assert re.search(r'<span class="input-group-text"[^>]*>USD</span>', html[start : group_end + 6])
 
 
 def test_a_too_large_minimum_credit_names_the_limit_as_pages_show_money(client_for, org_a):

@@ -39,6 +39,8 @@ WRITE_WORDS = (
     "charging",
     "license",
     "callerid_credit",
+    "release",
+    "destination_rules",
 )
 
 
