@@ -64,7 +64,7 @@ def test_no_warning_once_a_default_country_is_set(client_for, extension_a):
         assert WARNING not in client_for("reseller_a").get(url).content.decode(), url
 
 
-def test_the_demo_data_sets_romania_as_the_default_country(settings):
+def test_the_demo_data_sets_romania_as_the_default_country():
     set_country("")
     call_command("seed_demo", "--force", stdout=io.StringIO())
     assert get_preferences().default_country == "RO"
