@@ -281,6 +281,7 @@ def _insert(*, actor: Actor, extension: CallbackExtension, rows, side) -> None:
                 "wrong_pin_count": [0] * len(batch),
                 "status": [CallerIDStatus.ENABLED.value] * len(batch),
                 "status_reason": [""] * len(batch),
+                "locked_after_pins": [None] * len(batch),
                 "unlimited": [row.unlimited for row in batch],
                 "available": [row.credit for row in batch],
                 "total": [row.credit for row in batch],
