@@ -122,3 +122,10 @@ def test_the_export_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):
         response = client.get(url, {"q": "0003"})
         body(response)
+
+
+def test_anonymous_is_sent_to_log_in(client_for, world):
+    url = reverse("exports:download", args=["extension_list_callerids", "xlsx"])
+    response = client_for("anonymous").get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
