@@ -1,8 +1,8 @@
-"""The form that creates an API token (SPEC §2): a name and a scope."""
+"""The form that creates an API token (SPEC §2, §13): a name, a scope and permissions."""
 
 from django import forms
 
-from callback.models import Reseller
+from callback.models import Reseller, TokenPermission
 
 
 class TokenForm(forms.Form):
@@ -16,6 +16,16 @@ class TokenForm(forms.Form):
         empty_label="Whole server (every reseller)",
         label="Scope",
         help_text="A reseller's token sees only that reseller's extensions and CallerIDs.",
+    )
+    permissions = forms.MultipleChoiceField(
+        choices=TokenPermission.choices,
+        initial=[TokenPermission.PBX],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one permission."},
+        help_text=(
+            "PBX: the questions a PBX asks at call time. Provisioning: a shop or CRM adds, "
+            "edits and removes CallerIDs and recharges credit."
+        ),
     )
 
     def clean_name(self) -> str:
