@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -49,8 +49,6 @@ router = Router(auth=BearerToken(TokenPermission.PROVISIONING), tags=["Provision
 E = schemas.Error
 READ_ERRORS = {400: E, 401: E, 403: E, 404: E, 422: E}
 WRITE_ERRORS = {**READ_ERRORS, 409: E}
-Limit = Annotated[int, Field(ge=1, le=ps.MAX_LIMIT, description="Rows per page, 1 to 500.")]
-Cursor = Annotated[str | None, Field(max_length=64, description="`next` of the previous page.")]
 ExtensionNumber = Annotated[str, Field(max_length=21, examples=["0003*001"])]
 # The service's row fields, by the names the API gives them.
 _ROW_FIELDS = {"credit": "initial_credit"}
@@ -125,9 +123,10 @@ def _after(cursor: str | None) -> int:
     return value
 
 
-def _page(queryset, *, cursor: str | None, limit: int, body) -> dict:
+def _page(queryset, *, page: ps.PageQuery, body) -> dict:
     """One page of `queryset` in id order after the cursor: {"results", "next"}."""
-    rows = list(queryset.filter(pk__gt=_after(cursor)).order_by("pk")[: limit + 1])
+    limit = page.limit
+    rows = list(queryset.filter(pk__gt=_after(page.cursor)).order_by("pk")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     following = None
@@ -207,15 +206,8 @@ def _callerid(request: HttpRequest, pk: int) -> AuthorizedCallerID:
     operation_id="list_extensions",
     summary="List the callback extensions in the token's scope",
 )
-def list_extensions(
-    request: HttpRequest, cursor: Query[Cursor] = None, limit: Query[Limit] = ps.DEFAULT_LIMIT
-):
-    return _page(
-        scoping.extensions_for_token(request.auth),
-        cursor=cursor,
-        limit=limit,
-        body=_extension_body,
-    )
+def list_extensions(request: HttpRequest, page: Query[ps.PageQuery]):
+    return _page(scoping.extensions_for_token(request.auth), page=page, body=_extension_body)
 
 
 @router.get(
@@ -227,15 +219,12 @@ def list_extensions(
 def list_callerids(
     request: HttpRequest,
     number: Path[ExtensionNumber],
-    q: Query[Annotated[str | None, Field(max_length=32)]] = None,
-    status: Query[Literal["enabled", "disabled", "removed"] | None] = None,
-    credit: Query[Literal["unlimited", "has_credit", "no_credit"] | None] = None,
-    cursor: Query[Cursor] = None,
-    limit: Query[Limit] = ps.DEFAULT_LIMIT,
+    search: Query[ps.CallerIDSearch],
+    page: Query[ps.PageQuery],
 ):
     extension = _extension(request, number)
     search = CallerIDFilter(
-        data={"q": q or "", "status": status or "", "credit": credit or ""},
+        data={"q": search.q or "", "status": search.status or "", "credit": search.credit or ""},
         queryset=AuthorizedCallerID.objects.filter(extension=extension),
     )
     if not search.is_valid():
@@ -245,12 +234,7 @@ def list_callerids(
             "The search is not valid.",
             {name: list(msgs) for name, msgs in search.errors.items()},
         )
-    return _page(
-        search.qs,
-        cursor=cursor,
-        limit=limit,
-        body=lambda c: _callerid_body(c, extension.number),
-    )
+    return _page(search.qs, page=page, body=lambda c: _callerid_body(c, extension.number))
 
 
 @router.post(
@@ -388,9 +372,8 @@ def recharge(request: HttpRequest, callerid_id: Path[schemas.PathId], payload: p
 def list_recharges(
     request: HttpRequest,
     callerid_id: Path[schemas.PathId],
-    cursor: Query[Cursor] = None,
-    limit: Query[Limit] = ps.DEFAULT_LIMIT,
+    page: Query[ps.PageQuery],
 ):
     callerid = _callerid(request, callerid_id)
     entries = LedgerEntry.objects.filter(callerid=callerid).exclude(kind=LedgerKind.CALL)
-    return _page(entries, cursor=cursor, limit=limit, body=_recharge_body)
+    return _page(entries, page=page, body=_recharge_body)

@@ -48,6 +48,22 @@ SignedMoney = Annotated[str, Field(pattern=SIGNED_MONEY_PATTERN, examples=["-2.5
 ShortText = Annotated[Text, Field(max_length=255)]
 
 
+class PageQuery(Schema):
+    cursor: str | None = Field(
+        default=None, max_length=64, description="`next` of the previous page."
+    )
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows, 1 to 500.")
+
+
+class CallerIDSearch(Schema):
+    """The list page's search (SPEC §4): any part of the number, status (default: not
+    removed), credit state."""
+
+    q: str | None = Field(default=None, max_length=32, examples=["0721"])
+    status: Literal["enabled", "disabled", "removed"] | None = None
+    credit: Literal["unlimited", "has_credit", "no_credit"] | None = None
+
+
 class Page(Schema):
     next: str | None = Field(
         description="Pass as ?cursor= for the next page; null on the last page.",
