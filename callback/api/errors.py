@@ -60,7 +60,7 @@ def error_response(
 def _field(loc) -> str:
     # ninja prefixes locations with where the value came from ("body", "path") and the
     # parameter's name; the PBX only cares about the field.
-    parts = [str(p) for p in loc if p not in ("body", "path", "query", "payload")]
+    parts = [str(p) for p in loc if p not in ("body", "path", "query", "header", "payload")]
     return ".".join(parts) or "body"
 
 

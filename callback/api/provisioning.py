@@ -15,7 +15,7 @@ from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from ninja import Path, Query, Router
+from ninja import Header, Path, Query, Router
 from pydantic import Field
 
 from callback import scoping
@@ -50,6 +50,30 @@ E = schemas.Error
 READ_ERRORS = {400: E, 401: E, 403: E, 404: E, 422: E}
 WRITE_ERRORS = {**READ_ERRORS, 409: E}
 ExtensionNumber = Annotated[str, Field(max_length=21, examples=["0003*001"])]
+# Declared for the schema only (idempotency.run_write reads and checks it).
+KEY_HEADER = Header(
+    None,
+    alias="Idempotency-Key",
+    max_length=255,
+    pattern=r"^[\x21-\x7e]{1,255}$",
+    description="Any unique text (e.g. a UUID): the same key with the same body answers "
+    "the first response and changes nothing; with another body, 409 idempotency_conflict.",
+    examples=["0f8e7c1a-5b1d-4d0e-9a57-1d3c0b6f2a11"],
+)
+
+
+def _body_examples(**examples) -> dict:
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "examples": {name: {"value": value} for name, value in examples.items()}
+                }
+            }
+        }
+    }
+
+
 # The service's row fields, by the names the API gives them.
 _ROW_FIELDS = {"credit": "initial_credit"}
 
@@ -242,9 +266,25 @@ def list_callerids(
     response={201: ps.BulkCreateResult, **WRITE_ERRORS},
     operation_id="create_callerids",
     summary=f"Add 1 to {API_MAX_ROWS} CallerIDs to an extension, all or none",
+    openapi_extra=_body_examples(
+        two_rows={
+            "callerids": [
+                {
+                    "number": "0721 000 123",
+                    "pin": "1234",
+                    "initial_credit": "10.00",
+                    "order_number": "WEB-1001",
+                },
+                {"number": "+40721000124", "unlimited": True},
+            ]
+        }
+    ),
 )
 def create_callerids(
-    request: HttpRequest, number: Path[ExtensionNumber], payload: ps.BulkCreateRequest
+    request: HttpRequest,
+    number: Path[ExtensionNumber],
+    payload: ps.BulkCreateRequest,
+    idempotency_key: str | None = KEY_HEADER,
 ):
     def write():
         extension = _extension(request, number)
@@ -288,9 +328,18 @@ def _null_refused(field: str) -> ApiError:
     response={200: ps.CallerID, **WRITE_ERRORS},
     operation_id="update_callerid",
     summary="Change a CallerID's number, PIN or status",
+    openapi_extra=_body_examples(
+        new_pin={"pin": "4321"},
+        remove_pin={"pin": None},
+        disable={"status": "disabled"},
+        renumber={"number": "+40721000125"},
+    ),
 )
 def update_callerid(
-    request: HttpRequest, callerid_id: Path[schemas.PathId], payload: ps.CallerIDPatch
+    request: HttpRequest,
+    callerid_id: Path[schemas.PathId],
+    payload: ps.CallerIDPatch,
+    idempotency_key: str | None = KEY_HEADER,
 ):
     sent = payload.model_fields_set
     for field in ("number", "status"):
@@ -320,7 +369,11 @@ def update_callerid(
     operation_id="remove_callerid",
     summary="Remove a CallerID (it leaves the list and the license; its history stays)",
 )
-def remove_callerid(request: HttpRequest, callerid_id: Path[schemas.PathId]):
+def remove_callerid(
+    request: HttpRequest,
+    callerid_id: Path[schemas.PathId],
+    idempotency_key: str | None = KEY_HEADER,
+):
     def write():
         _service(
             lambda: callerid_services.remove_callerid(actor=_actor(request), callerid=callerid_id),
@@ -336,8 +389,18 @@ def remove_callerid(request: HttpRequest, callerid_id: Path[schemas.PathId]):
     response={201: ps.RechargeResult, **WRITE_ERRORS},
     operation_id="recharge_callerid",
     summary="Add or remove credit, or set Unlimited (the credit page's rules)",
+    openapi_extra=_body_examples(
+        recharge={"amount": "10.00", "order_number": "WEB-1002"},
+        remove_credit={"amount": "-2.50"},
+        unlimited={"unlimited": True},
+    ),
 )
-def recharge(request: HttpRequest, callerid_id: Path[schemas.PathId], payload: ps.RechargeRequest):
+def recharge(
+    request: HttpRequest,
+    callerid_id: Path[schemas.PathId],
+    payload: ps.RechargeRequest,
+    idempotency_key: str | None = KEY_HEADER,
+):
     def write():
         result = _service(
             lambda: add_credit(
