@@ -1,6 +1,7 @@
 """Provisioning API bulk create benchmark (issue 20), over HTTP against gunicorn.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cbm_bench .venv/bin/python bench/provisioning_bulk.py
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cbm_bench
+    .venv/bin/python bench/provisioning_bulk.py
     ... bench/provisioning_bulk.py --repeats 9 --port 8201
 
 Goal: `POST /api/v1/extensions/<number>/callerids` with 1,000 CallerIDs (each with a PIN,
