@@ -16,7 +16,7 @@ from ninja.security import HttpBearer
 
 from callback.api.errors import NOT_PERMITTED, ApiError
 from callback.client_address import client_address
-from callback.models import ApiToken, TokenPermission
+from callback.models import ApiToken, Reseller, TokenPermission
 from callback.prepared import Statement
 from callback.services import tokens
 
@@ -78,10 +78,22 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         request.api_permission = self.permission
         found = authenticate_token(token, address=client_address(request))
-        if found is not None and self.permission not in found.permissions:
+        if found is None:
+            return None
+        if self.permission not in found.permissions:
             raise ApiError(
                 403,
                 NOT_PERMITTED,
                 f"This token does not have the “{self.permission}” permission.",
+            )
+        # Everything under an inactive reseller is refused (SPEC §3), its users' panel
+        # included; so is its shop's token. (The PBX's questions answer "disabled".)
+        if (
+            self.permission == TokenPermission.PROVISIONING
+            and found.reseller_id is not None
+            and not Reseller.objects.filter(pk=found.reseller_id, active=True).exists()
+        ):
+            raise ApiError(
+                403, NOT_PERMITTED, "This token's reseller is inactive: nothing can be changed."
             )
         return found

@@ -153,3 +153,14 @@ def test_a_token_with_both_permissions_uses_both(world):
     api = Api(tokens["server"])
     assert api.get(f"/callerids/{target.pk}/credit")[0] == 200
     assert api.get(f"/callerids/{target.pk}")[0] == 200
+
+
+def test_a_token_of_an_inactive_reseller_may_change_nothing(world, reseller_a):
+    target, tokens = world
+    reseller_a.active = False
+    reseller_a.save()
+    status, answer = Api(tokens["own"]).post(f"/callerids/{target.pk}/recharges", {"amount": "5"})
+    assert (status, answer["error"]) == (403, "not_permitted")
+    assert "inactive" in answer["detail"]
+    target.refresh_from_db()
+    assert target.available == 10
