@@ -8,7 +8,7 @@ from callback.models import Reseller, TokenPermission
 class TokenForm(forms.Form):
     name = forms.CharField(
         max_length=100,
-        help_text="Which PBX uses it, e.g. “pbx1 Bucharest”.",
+        help_text="Which PBX or system uses it, e.g. “pbx1 Bucharest” or “acme shop”.",
     )
     reseller = forms.ModelChoiceField(
         queryset=Reseller.objects.all(),
