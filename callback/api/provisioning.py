@@ -42,6 +42,7 @@ from callerids.services.validation import API_MAX_ROWS, NewCallerID, RowErrors
 from credit.models import LedgerEntry, LedgerKind
 from credit.money import quantize4
 from credit.selectors import get_preferences
+from credit.selectors_holds import open_holds_of
 from credit.services.recharge import add_credit
 
 router = Router(auth=BearerToken(TokenPermission.PROVISIONING), tags=["Provisioning"])
@@ -419,6 +420,7 @@ def recharge(
                 "unlimited": callerid.unlimited,
                 "available": _money(callerid.available),
                 "total": _money(callerid.total),
+                "held": None if callerid.unlimited else _money(open_holds_of(callerid.pk).total),
                 "currency": get_preferences().currency,
             },
         }

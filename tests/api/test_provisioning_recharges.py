@@ -44,6 +44,7 @@ def test_a_recharge_adds_credit_and_answers_the_row_and_the_balance(api_a, targe
         "unlimited": False,
         "available": "15.5000",
         "total": "15.5000",
+        "held": "0.0000",
         "currency": "EUR",
     }
     event = AuditEvent.objects.get(action="credit.recharge")
@@ -104,6 +105,7 @@ def test_the_credit_table(api_a, target, state, sent, status, outcome):
                 "unlimited": False,
                 "available": "0.0000",
                 "total": "0.0000",
+                "held": "0.0000",
                 "currency": "EUR",
             }
     else:

@@ -6,8 +6,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("callback", "0001_initial")]
-AFTER = [("callback", "0002_token_permissions_idempotency")]
+BEFORE = [("callback", "0002_call_admission")]
+AFTER = [("callback", "0003_token_permissions_idempotency")]
 
 
 def test_existing_tokens_get_pbx_only():
