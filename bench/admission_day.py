@@ -5,14 +5,14 @@ test, a replay that prints its figures.
         bench/admission_day.py [--calls 2000] [--callerids 100] [--seed 18]
 
 Makes (through the services) an extension with --callerids CallerIDs of 1.00 to 40.00
-each (150 recharges and adjustments during the day), at most 3 simultaneous calls per CallerID, 30 minutes at most per call, and replays
-one simulated day on the services' own clock (`now=`): --calls calls started at random
+each, at most 3 simultaneous calls per CallerID and 30 minutes per call, and replays one
+simulated day on the services' own clock (`now=`): --calls calls started at random
 times, a few CallerIDs calling much more than the others (so calls overlap), each asking
 calls/start and, when allowed, lasting what the caller wants but never more than the time
 limit it was given; most are reported when they end, some late (within the 5-minute
 grace, or after the hold expired), some never (they expire). Reports leave out the cost
 a third of the time (it is then computed from the start). The periodic expiry runs every
-simulated minute.
+simulated minute; 150 recharges and negative adjustments happen during the day.
 
 After every event it checks that the CallerID's open holds do not pass its balance; at the
 end it prints the figures, checks that every call that stayed within its time limit and was
