@@ -21,7 +21,7 @@ from callback.services.extensions import (
     ExtensionSetup,
     duplicate_number_message,
 )
-from credit.money import MAX_BALANCE
+from credit.money import MAX_BALANCE, unsigned_zero
 from credit.selectors import get_preferences
 
 NUMBER_FORMAT_MESSAGE = (
@@ -263,7 +263,7 @@ class ExtensionForm(forms.Form):
             if decimals == 0:
                 raise forms.ValidationError("Enter a whole amount (no decimals).")
             raise forms.ValidationError(f"Use at most {decimals} decimals.")
-        return value
+        return unsigned_zero(value)
 
     def clean_disconnect_sound(self) -> str:
         name = self.cleaned_data["disconnect_sound"].strip()
