@@ -95,7 +95,9 @@ def add_credit(
     order_number: optional, trimmed, ≤ 64 characters, unique per CallerID.
     one_time_key: the form's key; a second call with it changes nothing and returns the
     first outcome with already_applied=True.
-    Disabled CallerIDs may be recharged. Raises DomainError with SPEC §6's messages
+    amount may also be text as typed ("10.50"; validation.clean_amount parses it).
+    Disabled CallerIDs may be recharged. Raises DomainError (its `code` names the field:
+    amount, order_number) with SPEC §6's messages, amounts shown as pages show money
     ("Enter an amount or tick Unlimited, not both.", "At most 12.50 EUR can be removed.",
     "Already unlimited; enter a negative amount to set a limit.", "This CallerID was
     removed.", "Order X was already applied on <date>.", ...), NotAllowed when granting
@@ -105,7 +107,7 @@ def add_credit(
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     preferences = get_preferences()
     if unlimited and amount not in (None, ""):
-        raise DomainError(BOTH)
+        raise DomainError(BOTH, code="amount")
     if not unlimited and amount not in (None, ""):
         amount = clean_amount(
             amount,
@@ -158,24 +160,24 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
         if callerid.status == CallerIDStatus.REMOVED:
             raise DomainError(REMOVED)
         if not unlimited and amount is None:
-            raise DomainError(_empty_refusal(actor, callerid))
+            raise DomainError(_empty_refusal(actor, callerid), code="amount")
         # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
         holds.expire_holds_of(callerid.pk)
         if order_number:
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()
             if used is not None:
-                raise DomainError(_order_refusal(used))
+                raise DomainError(_order_refusal(used), code="order_number")
         before = snapshot(callerid, CREDIT_FIELDS)
 
         if callerid.unlimited:
             if unlimited or amount > 0:
-                raise DomainError(ALREADY_UNLIMITED)
+                raise DomainError(ALREADY_UNLIMITED, code="amount")
             kind, balance, total = LedgerKind.SET_LIMITED, Decimal("0"), Decimal("0")
             callerid.unlimited = False
         elif unlimited:
             if not scope.may_grant_unlimited(actor):
-                raise NotAllowed("You may not grant Unlimited credit.")
+                raise NotAllowed("You may not grant Unlimited credit.", code="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
             # Unlimited holds nothing: calls in progress keep running but reserve no
@@ -185,25 +187,26 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             )
         else:
             balance = callerid.available + amount
+            # Credit held by calls in progress stays: their reports will charge it.
+            held = open_holds_of(callerid.pk).total if amount < 0 else Decimal("0")
+            if held and balance < held:
+                removable = _limit(max(callerid.available - held, 0), preferences)
+                held_text = format_money(held, preferences.decimals, preferences.currency)
+                raise DomainError(
+                    f"At most {removable} can be removed; {held_text} is held by "
+                    "calls in progress.",
+                    code="amount",
+                )
             if balance < 0:
                 limit = _limit(callerid.available, preferences)
-                raise DomainError(f"At most {limit} can be removed.")
-            if amount < 0:
-                # Credit held by calls in progress stays: their reports will charge it.
-                held = open_holds_of(callerid.pk).total
-                if held and balance < held:
-                    removable = _limit(max(callerid.available - held, 0), preferences)
-                    held_text = format_money(held, preferences.decimals, preferences.currency)
-                    raise DomainError(
-                        f"At most {removable} can be removed; {held_text} is held by "
-                        "calls in progress."
-                    )
+                raise DomainError(f"At most {limit} can be removed.", code="amount")
             if balance > MAX_BALANCE:
-                raise DomainError(f"A balance holds at most {_limit(MAX_BALANCE, preferences)}.")
+                limit = _limit(MAX_BALANCE, preferences)
+                raise DomainError(f"A balance holds at most {limit}.", code="amount")
             total = callerid.total + amount
             if total > MAX_BALANCE:
                 limit = _limit(MAX_BALANCE, preferences)
-                raise DomainError(f"The total credit holds at most {limit}.")
+                raise DomainError(f"The total credit holds at most {limit}.", code="amount")
             kind = LedgerKind.RECHARGE if amount > 0 else LedgerKind.ADJUSTMENT
 
         entry = ledger.append(
