@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from callback import scoping
 from callback.models import AuditEvent, Organization, Reseller, Role
@@ -72,21 +75,26 @@ class UserFilter(django_filters.FilterSet):
         return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
 
 
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """Midnight of `day` in the server's time zone, as an aware datetime."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="icontains", label="Who"
     )
     action = django_filters.CharFilter(lookup_expr="icontains", label="Action")
     object = django_filters.CharFilter(method="search_object", label="Object")
+    # Whole days in the server's time zone, as ranges on created_at itself (its index
+    # serves them; a cast to a date would not).
     date_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
+        method="filter_date_from",
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
+        method="filter_date_to",
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -94,6 +102,12 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["actor", "action", "object", "date_from", "date_to"]
+
+    def filter_date_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def filter_date_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + datetime.timedelta(days=1)))
 
     def search_object(self, queryset, name, value):
         return queryset.filter(
