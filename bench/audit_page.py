@@ -119,8 +119,10 @@ def main() -> None:
     per_round = [a / b for a, b in zip(times["last page (?last=1)"], times["first page"],
                                        strict=True)]  # fmt: skip
     print("\nGoals")
-    print(f"  [{verdict(last <= GOAL)}] last page {last:.2f}x the first page "
-          f"[{min(per_round):.2f}-{max(per_round):.2f} per round] (goal <= {GOAL:.0f}x)")
+    print(
+        f"  [{verdict(last <= GOAL)}] last page {last:.2f}x the first page "
+        f"[{min(per_round):.2f}-{max(per_round):.2f} per round] (goal <= {GOAL:.0f}x)"
+    )
 
 
 if __name__ == "__main__":

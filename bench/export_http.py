@@ -63,8 +63,12 @@ def authorize_requests(token: str, numbers: list[str]):
     def make(client: int, n: int):
         rng = random.Random(client * 100_003 + n)
         body = json.dumps({"extension": BIG_EXTENSION, "caller_id": rng.choice(numbers)})
-        return ("POST", "/api/v1/callback/authorize", body.encode(),
-                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})  # fmt: skip
+        return (
+            "POST",
+            "/api/v1/callback/authorize",
+            body.encode(),
+            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
 
     return make
 
@@ -196,9 +200,11 @@ def main() -> None:
     if args.workers:
         extra += ["--workers", str(args.workers)]
     port = free_port()
-    print(f"database {name}: {total:,} CallerIDs in callerids_all; gunicorn -c gunicorn.conf.py "
-          f"{' '.join(extra)} on {HOST}:{port}; background load: {args.load_processes} processes "
-          f"x {args.load_threads} threads calling authorize; CPUs: {os.cpu_count()} (shared)")  # fmt: skip
+    print(
+        f"database {name}: {total:,} CallerIDs in callerids_all; gunicorn -c gunicorn.conf.py "
+        f"{' '.join(extra)} on {HOST}:{port}; background load: {args.load_processes} processes "
+        f"x {args.load_threads} threads calling authorize; CPUs: {os.cpu_count()} (shared)"
+    )
     tmp = tempfile.mkdtemp(prefix="export_http_")
     files = {k: os.path.join(tmp, f"out.{k}") for k in ("copy", "csv", "xlsx")}
     times: dict[str, list[float]] = {k: [] for k in ("copy", "csv", "xlsx", "openpyxl",
@@ -208,8 +214,13 @@ def main() -> None:
     base = {"openpyxl": None, "xlsxwriter": None}
     gunicorn = start_gunicorn(port, *extra)
     try:
-        with BackgroundLoad(port, authorize_requests, (new.plaintext, numbers),
-                            processes=args.load_processes, threads=args.load_threads) as bg:  # fmt: skip
+        with BackgroundLoad(
+            port,
+            authorize_requests,
+            (new.plaintext, numbers),
+            processes=args.load_processes,
+            threads=args.load_threads,
+        ) as bg:
             for repeat in range(args.repeats):
                 times["copy"].append(psql_copy(query, files["copy"]))
                 for fmt in ("csv", "xlsx"):

@@ -465,7 +465,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--child",
-        choices=["copy", "csv", "xlsx", "openpyxl", "xlsxwriter", "breakdown", "profile-csv", "profile-xlsx"],
+        choices=[
+            "copy",
+            "csv",
+            "xlsx",
+            "openpyxl",
+            "xlsxwriter",
+            "breakdown",
+            "profile-csv",
+            "profile-xlsx",
+        ],
         help="internal",
     )
     parser.add_argument("--output", help="internal")
@@ -575,7 +584,8 @@ def main() -> None:
         f"\nratios: CSV/COPY {ratio(results['csv']['total_s'], results['copy']['total_s'])}, "
         f"XLSX/CSV {ratio(results['xlsx']['total_s'], results['csv']['total_s'])}, "
         f"openpyxl(extrapolated)/XLSX {ratio(op_full, results['xlsx']['total_s'])}, "
-        f"xlsxwriter constant_memory(extrapolated)/XLSX {ratio(xw_full, results['xlsx']['total_s'])}"
+        f"xlsxwriter constant_memory(extrapolated)/XLSX "
+        f"{ratio(xw_full, results['xlsx']['total_s'])}"
     )
     if not args.no_verify:
         print("\nXLSX file checks")

@@ -2,7 +2,8 @@
 search next to the same page without one, requests interleaved, in-process through
 django.test.Client as bench-admin (all middleware, the real view).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cbm_bench1m .venv/bin/python bench/search_page.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cbm_bench1m \
+        .venv/bin/python bench/search_page.py
     ... bench/search_page.py --requests 40
 
 Seed an extension of a million CallerIDs first (a separate database):
@@ -134,8 +135,10 @@ def main() -> None:
         r = statistics.median(times[f"page, q={q}"]) / base
         per_round = [s / b for s, b in zip(times[f"page, q={q}"], times["page, no search"],
                                            strict=True)]  # fmt: skip
-        print(f"  [{verdict(r <= GOAL)}] search q={q}: {r:.2f}x the page without a search "
-              f"[{min(per_round):.2f}-{max(per_round):.2f} per round] (goal <= {GOAL:.0f}x)")
+        print(
+            f"  [{verdict(r <= GOAL)}] search q={q}: {r:.2f}x the page without a search "
+            f"[{min(per_round):.2f}-{max(per_round):.2f} per round] (goal <= {GOAL:.0f}x)"
+        )
 
 
 if __name__ == "__main__":

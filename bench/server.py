@@ -67,7 +67,10 @@ def wait_healthy(port: int, process: subprocess.Popen, what: str, seconds: float
 
 
 def start_gunicorn(
-    port: int, *extra: str, settings_module: str = "bench.bench_settings", env: dict | None = None,
+    port: int,
+    *extra: str,
+    settings_module: str = "bench.bench_settings",
+    env: dict | None = None,
     python: str | None = None,
 ) -> subprocess.Popen:
     """gunicorn with the production configuration file (the README's command), bound to
@@ -112,9 +115,8 @@ backend apps
     option httpchk GET /healthz
 {servers}
 """
-    handle = tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False)
-    handle.write(config)
-    handle.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as handle:
+        handle.write(config)
     process = subprocess.Popen([HAPROXY, "-f", handle.name, "-db"], start_new_session=True,
                                stdout=subprocess.DEVNULL)  # fmt: skip
     wait_healthy(port, process, "haproxy")

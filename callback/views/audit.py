@@ -71,8 +71,10 @@ class KeysetPage:
 def keyset_page(rows, params, *, newest_first: bool = True) -> KeysetPage:
     """PER_PAGE events in the list's order from the position the parameters name: `after`
     (the next page), `before` (the previous page), `last` (the other end), else the first."""
-    forward, backward = (NEWEST_FIRST, OLDEST_FIRST) if newest_first else (OLDEST_FIRST,
-                                                                           NEWEST_FIRST)  # fmt: skip
+    if newest_first:
+        forward, backward = NEWEST_FIRST, OLDEST_FIRST
+    else:
+        forward, backward = OLDEST_FIRST, NEWEST_FIRST
     beyond, behind = (_older, _newer) if newest_first else (_newer, _older)
     after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
     if params.get("last"):
@@ -127,8 +129,9 @@ def audit_list(request):
                 else f"{counted:,} event{'' if counted == 1 else 's'}"
             ),
             "newest_first": newest_first,
-            "other_order_href": _link(request.GET, sort="-created_at" if not newest_first
-                                      else "created_at"),  # fmt: skip
+            "other_order_href": _link(
+                request.GET, sort="-created_at" if not newest_first else "created_at"
+            ),  # fmt: skip
             "first_href": _link(request.GET),
             "last_href": _link(request.GET, last="1"),
             "previous_href": _link(request.GET, before=cursor_of(records[0])) if records else "",
