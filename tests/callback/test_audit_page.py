@@ -149,9 +149,7 @@ def test_oldest_first_pages_the_other_way(client_for, sixty):
     assert _actions(second) == [f"{i:02d}" for i in range(25, 50)]
     last = client.get(url + _link(first, "Last &raquo;")).content.decode()
     assert _actions(last) == [f"{i:02d}" for i in range(35, 60)]
-    assert _actions(client.get(url + _link(second, "Previous")).content.decode()) == _actions(
-        first
-    )
+    assert _actions(client.get(url + _link(second, "Previous")).content.decode()) == _actions(first)
 
 
 def test_exactly_one_page_has_no_pager(client_for, cast):
@@ -171,7 +169,7 @@ def test_paging_keeps_the_search_and_a_bad_key_shows_the_first_page(client_for, 
     first = client.get(url, {"action": "event"}).content.decode()
     assert "action=event" in _link(first, "Next")
     assert _actions(client.get(url, {"after": "nonsense"}).content.decode()) == _actions(first)
-    assert "after=" not in first.split('data-export', 1)[-1].split("</div>", 1)[0]
+    assert "after=" not in first.split("data-export", 1)[-1].split("</div>", 1)[0]
 
 
 def test_the_count_is_bounded(client_for, sixty, monkeypatch):
@@ -196,9 +194,11 @@ def test_date_filters_are_whole_days_in_the_server_time_zone(client_for, cast, s
     for action, when in moments.items():
         event = record(actor=admin, action=action)
         AuditEvent.objects.filter(pk=event.pk).update(created_at=when)
-    html = client_for("admin").get(
-        reverse("callback:audit_list"), {"date_from": "2026-03-10", "date_to": "2026-03-10"}
-    ).content.decode()
+    html = (
+        client_for("admin")
+        .get(reverse("callback:audit_list"), {"date_from": "2026-03-10", "date_to": "2026-03-10"})
+        .content.decode()
+    )
     assert sorted(_actions(html)) == ["02", "03"]
 
 
