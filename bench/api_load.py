@@ -60,8 +60,8 @@ GOAL_CALLS = 0.5
 CALL_COST = "0.0100"
 
 
-def start_gunicorn(port: int, *extra: str):
-    return server.start_gunicorn(port, *extra)
+def start_gunicorn(port: int, *extra: str, settings_module: str = "bench.bench_settings"):
+    return server.start_gunicorn(port, *extra, settings_module=settings_module)
 
 
 def stop_gunicorn(process) -> None:
@@ -211,11 +211,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py)")
     parser.add_argument("--gunicorn-threads", type=int, help="threads per worker")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--settings",
+        default="bench.bench_settings",
+        help="settings module (bench.bench_settings_psycopg3: see its doc)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON last")
     args = parser.parse_args()
     clients = args.processes * args.threads
     if clients > 40 or args.seconds > 60:
         raise SystemExit("Keep the load bounded: at most 40 clients and 60 seconds.")
-    setup_django(settings_module="bench.bench_settings")
+    setup_django(settings_module=args.settings)
     name = require_bench_database()
     from django.db import connection
 
@@ -242,7 +248,8 @@ def main() -> None:
         extra += ["--threads", str(args.gunicorn_threads)]
     port = free_port()
     print(
-        f"database {name} (driver {driver}); gunicorn -c gunicorn.conf.py {' '.join(extra)} "
+        f"database {name} (driver {driver}, settings {args.settings}); "
+        f"gunicorn -c gunicorn.conf.py {' '.join(extra)} "
         f"on {HOST}:{port}; {args.processes} client processes x {args.threads} threads; "
         f"{args.seconds} s per run, {args.repeats} interleaved repeats; 2 shared CPUs"
     )
@@ -253,7 +260,7 @@ def main() -> None:
         "calls": (calls_requests, (hot.pk, token)),
     }
     results: dict[str, list[dict]] = {key: [] for key in (*runs, "pgbench")}
-    gunicorn = start_gunicorn(port, *extra)
+    gunicorn = start_gunicorn(port, *extra, settings_module=args.settings)
     try:
         warm = max(2, args.seconds // 5)
         for factory, factory_args in runs.values():
@@ -310,6 +317,12 @@ def main() -> None:
     if args.profile:
         print(profile_in_process(token, big_numbers, hot.pk))
     revoke_token(actor=Actor(), token=new.token)
+    if args.json:
+        print(json.dumps({
+            "driver": driver, "settings": args.settings,
+            **{key: [r["rps"] for r in runs_of_key] for key, runs_of_key in results.items()},
+            "errors": sum(r.get("errors", 0) for k in runs for r in results[k]),
+        }))  # fmt: skip
 
 
 if __name__ == "__main__":
