@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from callback import scoping
+from callback.dates import DayFilter
 from callback.models import AuditEvent, Organization, Reseller, Role
 
 ACTIVE_CHOICES = [("true", "Active"), ("false", "Inactive")]
@@ -88,16 +88,8 @@ class AuditFilter(django_filters.FilterSet):
     object = django_filters.CharFilter(method="search_object", label="Object")
     # Whole days in the server's time zone, as ranges on created_at itself (its index
     # serves them; a cast to a date would not).
-    date_from = django_filters.DateFilter(
-        method="filter_date_from",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = django_filters.DateFilter(
-        method="filter_date_to",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    date_from = DayFilter(method="filter_date_from", label="From")
+    date_to = DayFilter(method="filter_date_to", label="To")
 
     class Meta:
         model = AuditEvent
