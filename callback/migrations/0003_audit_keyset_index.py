@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0001_initial'),
+        ('callback', '0002_call_admission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

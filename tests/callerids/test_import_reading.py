@@ -325,9 +325,7 @@ def test_xlsx_list_starting_further_in_keeps_the_sheets_line_numbers():
 def test_xlsx_large_and_decimal_numbers_and_dates_keep_their_digits():
     import datetime
 
-    result = read_xlsx(
-        xlsx([[999999999999999, 0.1, 1e15, datetime.datetime(2026, 1, 2, 3, 4, 5)]])
-    )
+    result = read_xlsx(xlsx([[999999999999999, 0.1, 1e15, datetime.datetime(2026, 1, 2, 3, 4, 5)]]))
     assert fields(result.lines[0]) == (
         "999999999999999",
         "0.1",
