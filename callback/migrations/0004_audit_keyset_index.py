@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0002_call_admission'),
+        ('callback', '0003_token_permissions_idempotency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
