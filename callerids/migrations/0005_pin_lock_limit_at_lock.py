@@ -13,7 +13,7 @@ def remember_existing_locks(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callerids", "0003_list_indexes"),
+        ("callerids", "0004_number_trigram_index"),
     ]
 
     operations = [
