@@ -28,6 +28,7 @@ from callerids.models import AuthorizedCallerID
 from credit import ledger
 from credit.models import Call
 from credit.money import quantize4
+from notifications import services as notifications
 
 ZERO = Decimal("0.0000")
 
@@ -94,7 +95,7 @@ _EXTENSION_IN_RESELLER = Statement(
 # scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
 # CallerID's row only (never the extension, organization or reseller rows it joins).
 _LOCK_SQL = """
-SELECT e.id, c.unlimited, c.available FROM callerids_authorizedcallerid c
+SELECT e.id, c.unlimited, c.available, o.reseller_id FROM callerids_authorizedcallerid c
   JOIN callback_callbackextension e ON e.id = c.extension_id
   JOIN callback_organization o ON o.id = e.organization_id
  WHERE c.id = %s AND e.number = %s
@@ -110,8 +111,9 @@ _LOCKS = {
 }
 
 
-def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None]:
-    """(extension id, unlimited, available) of the reported CallerID, its row locked until
+def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None, int]:
+    """(extension id, unlimited, available, reseller id) of the reported CallerID, its row
+    locked until
     the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
     token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
     # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
@@ -123,7 +125,7 @@ def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Deci
     if row is None:
         _extension_id(token, report.extension)  # unknown_extension comes first
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
-    return row[0], bool(row[1]), ledger.decimal_from_db(row[2])
+    return row[0], bool(row[1]), ledger.decimal_from_db(row[2]), row[3]
 
 
 def _extension_id(token: ApiToken, number: str) -> int:
@@ -228,7 +230,7 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
     # run only the computation in Decimal and the writes (call, ledger row, balance).
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
-    fields["extension"], unlimited, available = _lock_callerid(token, report)
+    fields["extension"], unlimited, available, reseller_id = _lock_callerid(token, report)
     if unlimited:
         charged, shortfall, balance = cost, ZERO, None
     else:
@@ -244,6 +246,11 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
         actor=actor,
         created_at=now,
     )
+    if balance is not None:
+        # Crossings only (no query unless one fires), in the call's transaction (SPEC §12).
+        notifications.credit_changed(
+            callerid_id=report.callerid_id, reseller_id=reseller_id, before=available, after=balance
+        )
     return CallOutcome(
         created=True,
         call_id=report.call_id,
