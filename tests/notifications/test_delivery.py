@@ -122,9 +122,8 @@ def test_the_task_after_commit_delivers_the_event(
     reseller_a, extension_a, django_capture_on_commit_callbacks
 ):
     allow_private()
-    with Receiver(TASK_PORT, [200]) as receiver:
-        with django_capture_on_commit_callbacks(execute=True):
-            _callerid, item = low_credit_event(reseller_a, extension_a, webhook_url=receiver.url)
+    with Receiver(TASK_PORT, [200]) as receiver, django_capture_on_commit_callbacks(execute=True):
+        _callerid, item = low_credit_event(reseller_a, extension_a, webhook_url=receiver.url)
     item.refresh_from_db()
     assert item.state == DeliveryState.DELIVERED
     assert receiver.json()["type"] == "credit.low"
