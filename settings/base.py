@@ -192,6 +192,10 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["defau
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_tasks_rq")
+# Enqueued by the scheduler in every task worker (notifications/periodic.py): path -> seconds.
+PERIODIC_TASKS = {
+    "notifications.tasks.deliver_due_task": 60,
+}
 
 # Notifications (SPEC §12): e-mail through Django (console by default, SMTP when EMAIL_HOST
 # is set), and the address that links in e-mails and webhooks start with.
