@@ -86,8 +86,13 @@ def start_worker(backend: str, *, burst: bool = False, log_path=None) -> subproc
     )
 
 
-def kill_worker(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and everything it started (an RQ worker forks a work horse)."""
+def kill_worker(process: subprocess.Popen, *, task_pid: int | None = None) -> None:
+    """SIGKILL the worker and everything it started. An RQ worker runs each task in a
+    forked work horse in a session of its own: `task_pid` names the process that runs the
+    task, killed too."""
+    if task_pid is not None:
+        with suppress(ProcessLookupError):
+            os.kill(task_pid, signal.SIGKILL)
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
