@@ -135,7 +135,7 @@ class ImportJob(models.Model):
     state = models.CharField(
         max_length=10, choices=ImportState.choices, default=ImportState.CHECKED
     )
-    # The uploaded file while its Check waits for a worker (then emptied: it holds PINs).
+    # The uploaded file (zlib) while its Check waits for a worker; then emptied (PINs).
     upload = models.BinaryField(default=bytes)
     separator = models.CharField(max_length=4, default=",")
     # The running step's task (Check or Confirm), and why the job failed or changed.

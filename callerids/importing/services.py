@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -91,7 +92,9 @@ def start_check(
         user=actor.user,
         file_name=file_name[:255],
         state=ImportState.CHECKING,
-        upload=content,
+        # zlib at its fastest level: a 3 MB CSV goes in and out of the database in a
+        # fraction of the time it takes as is (bytea's escaping costs per byte).
+        upload=zlib.compress(content, 1),
         separator=separator,
     )
 
@@ -106,7 +109,9 @@ def run_check(*, job: ImportJob) -> ImportJob:
     progress.claim(job.token, phase=progress.READING)
     try:
         result = read_file(
-            content=bytes(job.upload), file_name=job.file_name, separator=job.separator
+            content=zlib.decompress(bytes(job.upload)),
+            file_name=job.file_name,
+            separator=job.separator,
         )
     except FileRefused as exc:
         job.state, job.error, job.upload = ImportState.FAILED, " ".join(exc.messages), b""
