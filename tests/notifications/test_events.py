@@ -6,6 +6,7 @@ import pytest
 
 from callback.audit import SYSTEM, Actor
 from callerids.services.callerids import add_callerids
+from callerids.services.pin_verification import verify_pin
 from callerids.services.validation import NewCallerID
 from credit.selectors import get_preferences
 from credit.services.recharge import add_credit
@@ -126,3 +127,34 @@ def test_parallel_charges_crossing_at_once_send_one_credit_low(reseller_a, exten
     assert types().count(EventType.CREDIT_LOW) == 1
     assert types().count(EventType.CREDIT_EXHAUSTED) == 1
     assert Event.objects.get(type=EventType.CREDIT_LOW).data["balance"] == "4.5000"
+
+
+def test_reaching_the_daily_limit_sends_daily_limit_reached_once(reseller_a, extension_a):
+    extension_a.daily_limit = D("5")
+    extension_a.save()
+    callerid = new_callerid(extension_a, "100")
+    charger = Charger(extension_a, callerid)
+    charger.charge("3")
+    assert EventType.DAILY_LIMIT_REACHED not in types()
+    charger.charge("2")  # 5 of 5 today
+    charger.charge("1")  # already over
+    event = Event.objects.get(type=EventType.DAILY_LIMIT_REACHED)
+    assert (event.data["daily_limit"], event.data["charged_today"]) == ("5.0000", "5.0000")
+    assert event.data["callerid"]["id"] == callerid.pk
+
+
+def test_a_pin_lockout_sends_callerid_locked(reseller_a, extension_a):
+    prefs = get_preferences()
+    prefs.default_country = "RO"
+    prefs.save()
+    rows = [NewCallerID("0721000123", pin="1234", credit=D("7"))]
+    callerid = add_callerids(actor=SYSTEM, extension=extension_a, rows=rows).callerids[0]
+    token = Charger(extension_a, callerid).token
+    for _ in range(extension_a.pin_lock_limit):
+        verify_pin(token=token, callerid_id=callerid.pk, pin="9999", actor=SYSTEM)
+    event = Event.objects.get(type=EventType.CALLERID_LOCKED)
+    assert event.reseller_id == reseller_a.pk
+    assert event.data["callerid"]["number"] == "+40721000123"
+    assert event.data["wrong_pin_count"] == extension_a.pin_lock_limit
+    verify_pin(token=token, callerid_id=callerid.pk, pin="9999", actor=SYSTEM)
+    assert types().count(EventType.CALLERID_LOCKED) == 1
