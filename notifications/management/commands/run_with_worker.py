@@ -21,15 +21,16 @@ class Command(BaseCommand):
             subprocess.Popen([*manage, "runserver", addrport]),
         ]
 
-        def stop(*_args):
-            raise KeyboardInterrupt
+        stopping = []
+
+        def stop(signum, _frame):
+            stopping.append(signum)
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
-            while all(child.poll() is None for child in children):
+            while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
             for child in children:
                 if child.poll() is None:
