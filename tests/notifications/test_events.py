@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from callback.audit import SYSTEM, Actor
 from callerids.services.callerids import add_callerids
@@ -158,3 +160,18 @@ def test_a_pin_lockout_sends_callerid_locked(reseller_a, extension_a):
     assert event.data["wrong_pin_count"] == extension_a.pin_lock_limit
     verify_pin(token=token, callerid_id=callerid.pk, pin="9999", actor=SYSTEM)
     assert types().count(EventType.CALLERID_LOCKED) == 1
+
+
+def test_a_call_that_crosses_nothing_costs_no_query_more(
+    reseller_a, extension_a, django_assert_num_queries
+):
+    callerid = new_callerid(extension_a, "100")
+    charger = Charger(extension_a, callerid)
+    charger.charge("1")  # warms the statements and the threshold cache (none set)
+    with CaptureQueriesContext(connection) as without:
+        charger.charge("1")
+    set_channels(reseller_a, threshold=D("5"), webhook_url="https://hooks.example.com/cbm")
+    charger.charge("1")  # reads the thresholds once (then cached for 5 s)
+    with django_assert_num_queries(len(without.captured_queries)):
+        charger.charge("1")  # 97 -> 96: above the threshold, nothing fires
+    assert not Event.objects.filter(type=EventType.CREDIT_LOW).exists()
