@@ -163,7 +163,7 @@ class ImportProgress(models.Model):
 
     token = models.UUIDField(unique=True)
     phase = models.CharField(max_length=16, default="waiting")
-    # host:pid of the process running the task; updated_at doubles as its heartbeat.
+    # host:pid-namespace:pid of the process running the step; updated_at is its heartbeat.
     worker = models.CharField(max_length=200, blank=True)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)

@@ -31,8 +31,16 @@ HEARTBEAT_SECONDS = 5
 HEARTBEAT_STALE = timedelta(seconds=60)
 
 
+def _pid_namespace() -> str:
+    """Processes can see each other's pids only inside one pid namespace (containers)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "-"
+
+
 def this_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{_pid_namespace()}:{os.getpid()}"
 
 
 def claim(token: uuid.UUID, *, phase: str, total: int = 0) -> None:
@@ -79,12 +87,13 @@ def _process_alive(pid: int) -> bool:
 
 
 def worker_dead(row: ImportProgress | None) -> bool:
-    """True when the process that took the step is gone: on this machine, its pid; on
-    another (PostgreSQL deployments), a heartbeat older than HEARTBEAT_STALE."""
+    """True when the process that took the step is gone: on this machine (same host name
+    and pid namespace), its pid; elsewhere (PostgreSQL deployments), a heartbeat older
+    than HEARTBEAT_STALE."""
     if row is None or not row.worker:
         return False
-    host, _, pid = row.worker.rpartition(":")
-    if host == socket.gethostname():
+    host, namespace, pid = row.worker.rsplit(":", 2)
+    if host == socket.gethostname() and namespace == _pid_namespace():
         return not _process_alive(int(pid))
     return timezone.now() - row.updated_at > HEARTBEAT_STALE
 

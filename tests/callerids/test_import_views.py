@@ -1,13 +1,17 @@
 """The import pages (SPEC §5.2): who may use them, the two steps through HTTP, query bounds."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from callback.audit import Actor
+from callerids.importing import progress
 from callerids.importing.background import run_check_step
 from callerids.importing.services import check_import
-from callerids.models import AuthorizedCallerID, ImportJob, License
+from callerids.models import AuthorizedCallerID, ImportJob, ImportProgress, License
 from credit.models import ChargingPreferences
 from tests.tasks_support import using_task_backend
 
@@ -257,3 +261,15 @@ def test_checking_a_large_file_uses_a_bounded_number_of_queries(
     with django_assert_max_num_queries(20):
         assert run_check_step(job.pk) == "checked"
     assert ImportJob.objects.get().report["count"] == 3000
+
+
+def test_a_step_on_another_machine_is_dead_only_when_its_heartbeat_is_old(admin_job):
+    row = ImportProgress(worker="other-host:1:123", updated_at=timezone.now())
+    assert not progress.worker_dead(row)
+    row.updated_at = timezone.now() - progress.HEARTBEAT_STALE - timedelta(seconds=1)
+    assert progress.worker_dead(row)
+    here = progress.this_worker()
+    assert not progress.worker_dead(ImportProgress(worker=here, updated_at=row.updated_at))
+    gone = here.rsplit(":", 1)[0] + ":999999999"
+    assert progress.worker_dead(ImportProgress(worker=gone, updated_at=timezone.now()))
+    assert not progress.worker_dead(ImportProgress(worker="", updated_at=row.updated_at))

@@ -113,7 +113,7 @@ def test_killing_the_worker_during_a_confirm_saves_nothing_and_the_page_says_so(
             seconds=120,
             what="the confirm to be saving",
         )
-        task_pid = int(row.worker.rpartition(":")[2])
+        task_pid = int(row.worker.rsplit(":", 1)[1])
     finally:
         kill_worker(worker, task_pid=task_pid)
     # The killed process's connection is gone, its transaction rolled back.
