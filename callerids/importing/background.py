@@ -102,6 +102,10 @@ def status(job: ImportJob) -> Status:
     state, error, retry = job.state, job.error, ""
     running = state in (ImportState.CHECKING, ImportState.CONFIRMING)
     if running and progress.worker_dead(row):
+        # The step may have ended (and its worker exited) between the two reads above.
+        state = ImportJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+        if state not in (ImportState.CHECKING, ImportState.CONFIRMING):
+            return Status(state, phase, done, total, job.error, waiting=False, retry="")
         state = ImportState.FAILED
         error = WORKER_DIED if job.state == ImportState.CONFIRMING else CHECK_DIED
         retry = "confirm" if job.state == ImportState.CONFIRMING else "check"
