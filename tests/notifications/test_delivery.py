@@ -22,7 +22,9 @@ from tests.notifications.test_events import new_callerid
 D = Decimal
 pytestmark = pytest.mark.django_db
 
-WEBHOOK_PORT, TIMEOUT_PORT, SMTP_PORT, TASK_PORT = 8192, 8193, 8194, 8195
+# One port per test (from this project's 8190-8199), so parallel test workers never share one.
+SIGNED_PORT, RETRY_PORT, TIMEOUT_PORT, SMTP_PORT, TASK_PORT = 8192, 8191, 8193, 8194, 8195
+REFUSED_PORT, CLOSED_PORT = 8190, 8199
 
 
 def low_credit_event(reseller, extension, **channels):
@@ -40,7 +42,7 @@ def valid_signature(headers, body: bytes, secret: str) -> bool:
 
 def test_the_receiver_sees_a_valid_signature_and_the_event(reseller_a, extension_a):
     allow_private()
-    with Receiver(WEBHOOK_PORT, [200]) as receiver:
+    with Receiver(SIGNED_PORT, [200]) as receiver:
         callerid, item = low_credit_event(reseller_a, extension_a, webhook_url=receiver.url)
         assert delivery.deliver(item.pk) is True
     request = receiver.requests[0]
@@ -63,7 +65,7 @@ def test_the_receiver_sees_a_valid_signature_and_the_event(reseller_a, extension
 
 def test_a_500_is_retried_with_backoff_and_the_retry_succeeds(reseller_a, extension_a):
     allow_private()
-    with Receiver(WEBHOOK_PORT, [500, 200]) as receiver:
+    with Receiver(RETRY_PORT, [500, 200]) as receiver:
         _callerid, item = low_credit_event(reseller_a, extension_a, webhook_url=receiver.url)
         now = timezone.now()
         assert delivery.deliver(item.pk, now=now) is False
@@ -99,7 +101,7 @@ def test_backoff_doubles_and_gives_up_after_24_hours(reseller_a, extension_a):
     assert delivery.backoff(20) == timedelta(hours=2)
     allow_private()
     _callerid, item = low_credit_event(
-        reseller_a, extension_a, webhook_url=f"http://127.0.0.1:{WEBHOOK_PORT + 7}/closed"
+        reseller_a, extension_a, webhook_url=f"http://127.0.0.1:{CLOSED_PORT}/closed"
     )
     start = item.event.created_at
     now = start
@@ -161,7 +163,7 @@ def test_loopback_literals_and_other_schemes_are_refused():
 
 def test_a_refused_url_is_never_contacted_at_delivery(reseller_a, extension_a):
     allow_private(False)
-    with Receiver(WEBHOOK_PORT, [200]) as receiver:
+    with Receiver(REFUSED_PORT, [200]) as receiver:
         _callerid, item = low_credit_event(reseller_a, extension_a, webhook_url=receiver.url)
         assert delivery.deliver(item.pk) is False
     assert receiver.requests == []
