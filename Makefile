@@ -22,13 +22,14 @@ migrate: export DEBUG ?= true
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-# The development server on SQLite with demo data; DEBUG defaults to on here only.
+# The development server on SQLite with demo data and one task worker beside it (both stop
+# together); DEBUG defaults to on here only.
 run: export DEBUG ?= true
 run: $(STAMP)
 	@$(PY) manage.py migrate --noinput --verbosity 0
 	@$(PY) manage.py seed_demo --if-empty --verbosity 0
 	@$(PY) manage.py demo_banner --url http://127.0.0.1:$(PORT)/
-	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py run_with_worker 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("License", "callerids:license", {"admin"}),
     ("Charging", "credit:charging", {"admin"}),
     ("Destination rules", "callback:destination_rules", {"admin", "reseller"}),
+    ("Notifications", "notifications:index", {"admin", "reseller"}),
 ]
 
 

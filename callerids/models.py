@@ -113,8 +113,11 @@ class AuthorizedCallerID(models.Model):
 
 
 class ImportState(models.TextChoices):
+    CHECKING = "checking", "Checking"
     CHECKED = "checked", "Checked"
+    CONFIRMING = "confirming", "Importing"
     IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
 
 
 class ImportJob(models.Model):
@@ -135,6 +138,13 @@ class ImportJob(models.Model):
     state = models.CharField(
         max_length=10, choices=ImportState.choices, default=ImportState.CHECKED
     )
+    # The uploaded file (zlib) while its Check waits for a worker; then emptied (PINs).
+    upload = models.BinaryField(default=bytes)
+    separator = models.CharField(max_length=4, default=",")
+    # The running step's task (Check or Confirm), and why the job failed or changed.
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    notice = models.CharField(max_length=300, blank=True)
     # What the rows were checked with (default country, decimals, may grant Unlimited).
     context = models.JSONField(default=dict)
     rows = models.BinaryField(default=bytes)
@@ -156,6 +166,8 @@ class ImportProgress(models.Model):
 
     token = models.UUIDField(unique=True)
     phase = models.CharField(max_length=16, default="waiting")
+    # host:pid-namespace:pid of the process running the step; updated_at is its heartbeat.
+    worker = models.CharField(max_length=200, blank=True)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField()

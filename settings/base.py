@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "callerids",
     "credit",
     "exports",
+    "notifications",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +195,45 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background tasks (SPEC §12): Django's tasks API (the django-tasks backport). "database"
+# keeps them in the database (the embedded default: `manage.py task_worker` runs them);
+# "rq" puts them on Redis for RQ workers; "immediate" runs them inside the caller (tests).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("TASKS_BACKEND must be database, rq or immediate")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_tasks_rq")
+# Enqueued by the scheduler in every task worker (notifications/periodic.py): path -> seconds.
+PERIODIC_TASKS = {
+    "credit.tasks.release_expired_holds_task": 60,
+    "notifications.tasks.deliver_due_task": 60,
+}
+
+# Notifications (SPEC §12): e-mail through Django (console by default, SMTP when EMAIL_HOST
+# is set), and the address that links in e-mails and webhooks start with.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callback-manager@localhost")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

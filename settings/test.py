@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("DEBUG", "true")
+# Tasks run inside the caller unless a test picks a real backend (tests/tasks_support.py).
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from settings.base import *  # noqa: E402,F403
 from settings.base import DATABASES  # noqa: E402

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("callerids.urls")),
     path("", include("credit.urls")),
     path("exports/", include("exports.urls")),
+    path("notifications/", include("notifications.views")),
     path("api/v1/", include("callback.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

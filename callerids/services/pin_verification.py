@@ -31,6 +31,8 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
 from callerids.services.license import lock_for_status_change
 from credit.ledger import lock_callerid
+from notifications import services as notifications
+from notifications.models import EventType
 
 OK = "ok"
 PIN_INVALID = "pin_invalid"
@@ -157,5 +159,16 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
                 "locked_after_pins": target.limit,
             },
             reseller=callerid.reseller,
+        )
+        # The outbox row commits with the lock, or not at all (SPEC §12).
+        notifications.emit(
+            type=EventType.CALLERID_LOCKED,
+            reseller_id=callerid.reseller_id,
+            data={
+                **notifications.callerid_data(
+                    callerid.pk, balance=None if callerid.unlimited else callerid.available
+                ),
+                "wrong_pin_count": callerid.wrong_pin_count,
+            },
         )
         return outcome

@@ -14,10 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from callback import scoping
 from callback.audit import Actor
-from callback.errors import DomainError
 from callerids.forms_import import ImportUploadForm
-from callerids.importing import checking, progress
-from callerids.importing.services import ImportChanged, check_import, confirm_import, job_for
+from callerids.importing import background, checking
+from callerids.importing.services import job_for
 from callerids.models import ImportState
 from callerids.selectors import get_license
 from credit.selectors import default_country_notice, get_preferences
@@ -63,18 +62,15 @@ def import_upload(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk, write=True)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            job = check_import(
-                actor=Actor.from_request(request),
-                extension=extension,
-                content=form.content(),
-                file_name=form.cleaned_data["file"].name,
-                separator=form.cleaned_data["separator"],
-            )
-        except DomainError as exc:
-            form.add_error("file", exc.messages)
-        else:
-            return redirect("callerids:import_report", pk=extension.pk, token=job.token)
+        # The Check runs as a task: this request only keeps the file (SPEC §12).
+        job = background.upload(
+            actor=Actor.from_request(request),
+            extension=extension,
+            content=form.content(),
+            file_name=form.cleaned_data["file"].name,
+            separator=form.cleaned_data["separator"],
+        )
+        return redirect("callerids:import_report", pk=extension.pk, token=job.token)
     return _page(
         request,
         "callerids/import_upload.html",
@@ -89,6 +85,17 @@ def import_upload(request, pk):
 @require_GET
 def import_report(request, pk, token):
     extension, job = _get_job(request, pk, token)
+    status = background.status(job)
+    if status.state in (ImportState.CHECKING, ImportState.CONFIRMING, ImportState.FAILED):
+        return _page(
+            request,
+            "callerids/import_running.html",
+            extension,
+            job=job,
+            status=status,
+            report=job.report,
+            progress_polled=_progress_polled(),
+        )
     report = job.report
     errors = report.get("errors", [])
     preview = [
@@ -102,6 +109,7 @@ def import_report(request, pk, token):
         job=job,
         report=report,
         imported=job.state == ImportState.IMPORTED,
+        notice=job.notice,
         preview=preview,
         total_credit=Decimal(report.get("total_credit", "0")),
         errors=errors[:ERRORS_SHOWN],
@@ -117,40 +125,31 @@ def _progress_polled() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
+@require_POST
+def import_confirm(request, pk, token):
+    """Enqueue the Confirm (once) and show the page that follows it."""
+    extension, job = _get_job(request, pk, token)
+    report_url = reverse("callerids:import_report", args=[extension.pk, job.token])
+    started = background.confirm(actor=Actor.from_request(request), job=job)
+    if not started and job.state == ImportState.IMPORTED:
+        messages.info(request, "This file was already imported; nothing was added again.")
+    return redirect(report_url)
 
 
 @require_POST
-def import_confirm(request, pk, token):
+def import_retry(request, pk, token):
+    """Enqueue again a Check or Confirm whose worker died."""
     extension, job = _get_job(request, pk, token)
-    report_url = reverse("callerids:import_report", args=[extension.pk, job.token])
-    try:
-        outcome = confirm_import(actor=Actor.from_request(request), job=job)
-    except ImportChanged:
-        messages.error(
-            request,
-            "Something changed since the check: nothing was imported. Here is the new report.",
-        )
-        status = "changed"
-    else:
-        if outcome.already_imported:
-            messages.info(request, "This file was already imported; nothing was added again.")
-        else:
-            messages.success(request, f"Imported {outcome.count:,} authorized CallerIDs.")
-        status = "imported"
-    if _wants_json(request):
-        return JsonResponse({"status": status, "redirect": report_url})
-    return redirect(report_url)
+    if background.retry(actor=Actor.from_request(request), job=job):
+        messages.info(request, "Started again.")
+    return redirect("callerids:import_report", pk=extension.pk, token=job.token)
 
 
 @never_cache
 @require_GET
 def import_progress(request, pk, token):
     _extension, job = _get_job(request, pk, token)
-    row = progress.read(job.token)
-    data = {"phase": row.phase, "done": row.done, "total": row.total} if row else {}
-    data.setdefault("phase", progress.WAITING)
+    data = background.status(job).as_dict()
     data["polled"] = _progress_polled()
     return JsonResponse(data)
 
@@ -177,5 +176,6 @@ urlpatterns = [
     path(_BASE + "<uuid:token>/", import_report, name="import_report"),
     path(_BASE + "<uuid:token>/confirm/", import_confirm, name="import_confirm"),
     path(_BASE + "<uuid:token>/progress/", import_progress, name="import_progress"),
+    path(_BASE + "<uuid:token>/retry/", import_retry, name="import_retry"),
     path(_BASE + "<uuid:token>/errors.csv", import_errors_csv, name="import_errors"),
 ]

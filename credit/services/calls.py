@@ -30,6 +30,8 @@ from credit.models import Call, CallHold, HoldStatus
 from credit.money import quantize4
 from credit.services import holds
 from credit.services.holds import CallIdConflict, cost_of, extension_in_scope
+from notifications import services as notifications
+from notifications.models import EventType
 
 ZERO = Decimal("0.0000")
 
@@ -81,7 +83,8 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
 # scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
 # CallerID's row only (never the extension, organization or reseller rows it joins).
 _LOCK_SQL = """
-SELECT e.id, c.unlimited, c.available FROM callerids_authorizedcallerid c
+SELECT e.id, c.unlimited, c.available, o.reseller_id, e.daily_limit
+  FROM callerids_authorizedcallerid c
   JOIN callback_callbackextension e ON e.id = c.extension_id
   JOIN callback_organization o ON o.id = e.organization_id
  WHERE c.id = %s AND e.number = %s
@@ -97,8 +100,9 @@ _LOCKS = {
 }
 
 
-def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None]:
-    """(extension id, unlimited, available) of the reported CallerID, its row locked until
+def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None, int]:
+    """(extension id, unlimited, available, reseller id) of the reported CallerID, its row
+    locked until
     the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
     token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
     # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
@@ -110,7 +114,13 @@ def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Deci
     if row is None:
         extension_in_scope(token, report.extension)  # unknown_extension comes first
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
-    return row[0], bool(row[1]), ledger.decimal_from_db(row[2])
+    return (
+        row[0],
+        bool(row[1]),
+        ledger.decimal_from_db(row[2]),
+        row[3],
+        ledger.decimal_from_db(row[4]),
+    )
 
 
 def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutcome:
@@ -134,6 +144,31 @@ def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutco
     if not same:
         raise CallIdConflict(report.call_id)
     return _outcome_of(original, created=False)
+
+
+def _daily_limit_event(
+    report: CallReport, reseller_id: int, limit: Decimal, charged, balance, now
+) -> None:
+    """daily_limit.reached when this call's charge takes the CallerID's charges of today
+    (calls started since midnight, server time zone, as calls/start counts them) from below
+    the extension's daily limit to it or above: once per day and CallerID."""
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if report.started_at < today:
+        return
+    amounts = Call.objects.filter(
+        callerid_id=report.callerid_id, started_at__gte=today
+    ).values_list("charged", flat=True)
+    after = sum((ledger.decimal_from_db(value) for value in amounts), ZERO)
+    if after - charged < limit <= after:
+        notifications.emit(
+            type=EventType.DAILY_LIMIT_REACHED,
+            reseller_id=reseller_id,
+            data={
+                **notifications.callerid_data(report.callerid_id, balance=balance),
+                "daily_limit": str(quantize4(limit)),
+                "charged_today": str(quantize4(after)),
+            },
+        )
 
 
 def _call_id_used(call_id: str) -> bool:
@@ -307,7 +342,9 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
     # run only the reads of its holds, the computation in Decimal and the writes.
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
-    fields["extension"], unlimited, available = _lock_callerid(token, report)
+    fields["extension"], unlimited, available, reseller_id, daily_limit = _lock_callerid(
+        token, report
+    )
     cte = connection.vendor == "postgresql"
     if not cte:
         holds.expire_holds_of(report.callerid_id, now=now)
@@ -339,6 +376,13 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         created_at=now,
     )
     _close(hold, call_pk, now)
+    if balance is not None:
+        # Crossings only (no query unless one fires), in the call's transaction (SPEC §12).
+        notifications.credit_changed(
+            callerid_id=report.callerid_id, reseller_id=reseller_id, before=available, after=balance
+        )
+        if daily_limit is not None and charged > 0:
+            _daily_limit_event(report, reseller_id, daily_limit, charged, balance, now)
     return CallOutcome(
         created=True,
         call_id=report.call_id,

@@ -32,6 +32,7 @@ from credit.money import MAX_BALANCE, format_money, quantize4
 from credit.selectors import get_preferences
 from credit.selectors_holds import open_holds_of
 from credit.services import holds
+from notifications import services as notifications
 
 CREDIT_FIELDS = ["unlimited", "available", "total"]
 
@@ -221,6 +222,18 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
         callerid.available = quantize4(balance) if balance is not None else None
         callerid.total = quantize4(total) if total is not None else None
         callerid.save(update_fields=CREDIT_FIELDS)
+        # Outbox rows in the same transaction as the balance (SPEC §12).
+        notifications.credit_changed(
+            callerid_id=callerid.pk,
+            reseller_id=callerid.extension.organization.reseller_id,
+            before=None if before["unlimited"] else before["available"],
+            after=callerid.available,
+            recharge={
+                "kind": str(kind),
+                "amount": None if entry.amount is None else str(entry.amount),
+                "order_number": order_number,
+            },
+        )
         record(
             actor=actor,
             action=f"credit.{kind}",

@@ -1,73 +1,62 @@
-// Import Confirm: send the form with fetch and, while the server saves (one transaction),
-// show progress. On PostgreSQL the server writes progress on a second connection, so the
-// bar moves; on SQLite the bar stays indeterminate. Without JavaScript the form posts
-// normally and the page reloads when the import is done.
+// Import Check and Confirm run as background tasks: this page polls their progress and
+// reloads when the step is over (the report, the result, or the failure). On PostgreSQL
+// the Confirm writes its progress on a second connection, so the bar moves while it saves;
+// on SQLite the bar stays indeterminate until the end.
 (function () {
   "use strict";
-  var form = document.getElementById("import-confirm");
-  if (!form || !window.fetch) {
+  var box = document.getElementById("import-progress");
+  if (!box || !window.fetch) {
     return;
   }
-  var box = document.getElementById("import-progress");
   var bar = box.querySelector(".progress-bar");
   var meter = box.querySelector(".progress");
   var text = document.getElementById("import-progress-text");
-  var polled = form.dataset.progressPolled === "true";
-  var timer = null;
+  var state = box.dataset.state;
+
+  function words(data) {
+    if (data.waiting) {
+      return "Waiting for a worker…";
+    }
+    if (data.phase === "reading") {
+      return "Reading the file…";
+    }
+    if (data.phase === "checking") {
+      return state === "checking" ? "Checking " + data.total.toLocaleString() + " lines…" : "Checking every line again…";
+    }
+    if (data.phase === "saving") {
+      return "Saved " + data.done.toLocaleString() + " of " + data.total.toLocaleString() + "…";
+    }
+    return "Working…";
+  }
 
   function show(data) {
-    if (!data || !data.total || data.phase === "waiting") {
+    if (!data) {
       return;
     }
-    var percent = Math.min(100, Math.round((100 * data.done) / data.total));
-    bar.classList.remove("progress-bar-animated");
-    bar.style.width = percent + "%";
-    meter.setAttribute("aria-valuenow", String(percent));
-    text.textContent =
-      data.phase === "checking"
-        ? "Checking every line again…"
-        : "Saved " + data.done.toLocaleString() + " of " + data.total.toLocaleString() + "…";
+    if (data.state !== state) {
+      window.location.reload();
+      return;
+    }
+    text.textContent = words(data);
+    if (data.phase === "saving" && data.total) {
+      var percent = Math.min(100, Math.round((100 * data.done) / data.total));
+      bar.classList.remove("progress-bar-animated");
+      bar.style.width = percent + "%";
+      meter.setAttribute("aria-valuenow", String(percent));
+    }
   }
 
   function poll() {
-    fetch(form.dataset.progressUrl, { headers: { Accept: "application/json" } })
+    fetch(box.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         return response.ok ? response.json() : null;
       })
       .then(show)
       .catch(function () {})
       .finally(function () {
-        timer = window.setTimeout(poll, 500);
+        window.setTimeout(poll, 500);
       });
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    box.hidden = false;
-    if (polled) {
-      timer = window.setTimeout(poll, 300);
-    }
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
-      .then(function (data) {
-        window.location.assign(data.redirect);
-      })
-      .catch(function () {
-        window.clearTimeout(timer);
-        text.textContent = "The import did not finish. Reload the page to see where it stands.";
-        button.disabled = false;
-      });
-  });
+  window.setTimeout(poll, 300);
 })();

@@ -1,13 +1,19 @@
 """The import pages (SPEC §5.2): who may use them, the two steps through HTTP, query bounds."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from callback.audit import Actor
+from callerids.importing import progress
+from callerids.importing.background import run_check_step
 from callerids.importing.services import check_import
-from callerids.models import AuthorizedCallerID, ImportJob, License
+from callerids.models import AuthorizedCallerID, ImportJob, ImportProgress, License
 from credit.models import ChargingPreferences
+from tests.tasks_support import using_task_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -133,12 +139,12 @@ def test_check_then_confirm_through_the_pages(client_for, extension_a):
     assert AuthorizedCallerID.objects.count() == 2
 
 
-def test_confirm_through_fetch_answers_json(client_for, admin_job):
+def test_confirming_twice_imports_once(client_for, admin_job):
     url = reverse("callerids:import_confirm", args=[admin_job.extension_id, admin_job.token])
-    response = client_for("admin").post(url, HTTP_ACCEPT="application/json")
-    assert response.json() == {"status": "imported", "redirect": job_urls(admin_job)["report"]}
-    again = client_for("admin").post(url, HTTP_ACCEPT="application/json")
-    assert again.json()["status"] == "imported"
+    response = client_for("admin").post(url)
+    assert response["Location"] == job_urls(admin_job)["report"]
+    again = client_for("admin").post(url, follow=True)
+    assert "already imported" in again.content.decode()
     assert AuthorizedCallerID.objects.count() == 2
 
 
@@ -187,22 +193,26 @@ def test_a_file_over_the_size_limit_is_an_error_next_to_the_field(
     assert ImportJob.objects.count() == 0
 
 
-def test_a_file_over_the_line_limit_is_an_error_next_to_the_field(
+def test_a_file_over_the_line_limit_fails_its_check_with_the_reason(
     client_for, extension_a, settings
 ):
     settings.IMPORT_MAX_LINES = 2
     response = client_for("admin").post(
-        reverse("callerids:import", args=[extension_a.pk]), upload("111\n222\n333\n")
+        reverse("callerids:import", args=[extension_a.pk]), upload("111\n222\n333\n"), follow=True
     )
-    assert "more than 2 data lines" in response.context["form"].errors["file"][0]
+    html = response.content.decode()
+    assert "Import failed" in html and "more than 2 data lines" in html
+    assert "Check another file" in html and "Retry" not in html
+    assert ImportJob.objects.get().upload == b""  # the file is not kept
 
 
-def test_a_file_in_the_wrong_encoding_is_an_error_next_to_the_field(client_for, extension_a):
+def test_a_file_in_the_wrong_encoding_fails_its_check_with_the_reason(client_for, extension_a):
     response = client_for("admin").post(
         reverse("callerids:import", args=[extension_a.pk]),
         upload("0721000123,,Comandă\n".encode("cp1250")),
+        follow=True,
     )
-    assert "not UTF-8" in response.context["form"].errors["file"][0]
+    assert "not UTF-8" in response.content.decode()
 
 
 def test_a_missing_file_is_an_error_next_to_the_field(client_for, extension_a):
@@ -220,7 +230,7 @@ def test_confirm_is_post_only(client_for, admin_job):
 
 def test_progress_answers_json(client_for, admin_job):
     data = client_for("admin").get(job_urls(admin_job)["progress"]).json()
-    assert data["phase"] == "waiting"
+    assert (data["state"], data["phase"], data["done"]) == ("checked", "done", 2)
 
 
 def test_pages_use_a_bounded_number_of_queries(
@@ -242,6 +252,24 @@ def test_checking_a_large_file_uses_a_bounded_number_of_queries(
 ):
     lines = "".join(f"07210{n:05d},,,1\n" for n in range(3000))
     client = client_for("admin")
-    with django_assert_max_num_queries(20):
+    # The upload request only keeps the file and enqueues the Check (database backend).
+    with using_task_backend("database"), django_assert_max_num_queries(15):
         response = client.post(reverse("callerids:import", args=[extension_a.pk]), upload(lines))
     assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == "checking" and job.task_id
+    with django_assert_max_num_queries(20):
+        assert run_check_step(job.pk) == "checked"
+    assert ImportJob.objects.get().report["count"] == 3000
+
+
+def test_a_step_on_another_machine_is_dead_only_when_its_heartbeat_is_old(admin_job):
+    row = ImportProgress(worker="other-host:1:123", updated_at=timezone.now())
+    assert not progress.worker_dead(row)
+    row.updated_at = timezone.now() - progress.HEARTBEAT_STALE - timedelta(seconds=1)
+    assert progress.worker_dead(row)
+    here = progress.this_worker()
+    assert not progress.worker_dead(ImportProgress(worker=here, updated_at=row.updated_at))
+    gone = here.rsplit(":", 1)[0] + ":999999999"
+    assert progress.worker_dead(ImportProgress(worker=gone, updated_at=timezone.now()))
+    assert not progress.worker_dead(ImportProgress(worker="", updated_at=row.updated_at))
