@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callerids', '0004_number_trigram_index'),
+        ('callerids', '0005_pin_lock_limit_at_lock'),
     ]
 
     operations = [
