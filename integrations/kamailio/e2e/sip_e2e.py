@@ -44,6 +44,7 @@ RATE = Decimal("0.6000")  # per minute: 0.01 a second, easy to check by hand
 FEE = Decimal("0.0100")
 DESTINATION = "+40213000000"  # a Bucharest fixed line
 PREMIUM = "+40900123456"  # premium rate: refused by the default destination rules
+BUSY = "+40213999999"  # the callee answers 486 Busy Here: allowed, never connected
 PER_CALLERID_LIMIT = 2
 TALK_MS = 1000  # how long the ordinary callers talk
 BURST_TALK_MS = 4000
@@ -115,7 +116,7 @@ def mixed_rows() -> list[tuple[str, str]]:
         [("U", DESTINATION)] * 4
         + [(f"N{i}", DESTINATION) for i in range(1, 5)]
         + [("D", DESTINATION), ("Z", DESTINATION), ("H", DESTINATION)] * 2
-        + [("R01", PREMIUM), ("R06", PREMIUM)]
+        + [("R01", PREMIUM), ("R06", PREMIUM), ("R04", BUSY), ("R09", BUSY)]
     )
     rows: list[tuple[str, str]] = []
     step = len(regular) // len(extras) + 1
@@ -133,6 +134,8 @@ def expected_outcome(key: str, destination: str) -> tuple[str, str | None]:
         return "refused", EXPECTED_REFUSAL[prefix]
     if destination == PREMIUM:
         return "refused", "premium_rate"
+    if destination == BUSY:
+        return "busy", None
     return "allowed", None
 
 
@@ -534,7 +537,7 @@ def finish(run: Run, proc: Proc, phase: str, *, limit_s: float = 120) -> None:
     read_caller_log(run, phase)
 
 
-LOG_LINE = re.compile(r"^(ANSWERED|HUNGUP|CUT|REFUSED|UNAVAILABLE|NOTFOUND) (.*)$")
+LOG_LINE = re.compile(r"^(ANSWERED|HUNGUP|CUT|REFUSED|UNAVAILABLE|NOTFOUND|BUSY) (.*)$")
 
 
 def read_caller_log(run: Run, phase: str) -> None:
@@ -549,7 +552,7 @@ def read_caller_log(run: Run, phase: str) -> None:
             continue
         kind, rest = match.groups()
         parts = rest.split()
-        if kind in ("REFUSED", "UNAVAILABLE", "NOTFOUND"):
+        if kind in ("REFUSED", "UNAVAILABLE", "NOTFOUND", "BUSY"):
             reason, caller, call_id, tick = parts[0], parts[1], parts[2], int(parts[3])
         else:
             reason, caller, call_id, tick = None, parts[0], parts[1], int(parts[2])
@@ -560,6 +563,8 @@ def read_caller_log(run: Run, phase: str) -> None:
             record.ended_ms, record.cut = tick, kind == "CUT"
         elif kind == "REFUSED":
             record.outcome, record.reason = "refused", reason
+        elif kind == "BUSY":
+            record.outcome = "busy"
         elif kind == "UNAVAILABLE":
             record.outcome, record.reason = "unavailable", "503"
         else:
@@ -642,17 +647,23 @@ def check_admission(run: Run, mixed: list[tuple[str, str]]) -> None:
 
 
 def check_callee(run: Run) -> None:
-    invites, byes = set(), set()
+    seen: dict[str, set[str]] = {"INVITE": set(), "BYE": set(), "BUSY": set()}
     path = run.workdir / "callee.log"
     for line in path.read_text().splitlines() if path.exists() else []:
         parts = line.split()
-        if line.startswith("CALLEE INVITE"):
-            invites.add(parts[2])
-        elif line.startswith("CALLEE BYE"):
-            byes.add(parts[2])
-    allowed = {r.call_id for r in run.calls.values() if r.outcome == "allowed"}
-    run.check(invites == allowed, f"the callee got exactly the allowed calls ({len(invites)})")
-    run.check(byes == invites, f"the callee got a BYE for every call ({len(byes)}/{len(invites)})")
+        if len(parts) >= 3 and parts[0] == "CALLEE" and parts[1] in seen:
+            seen[parts[1]].add(parts[2])
+    answered = {r.call_id for r in run.calls.values() if r.outcome == "allowed"}
+    busy = {r.call_id for r in run.calls.values() if r.outcome == "busy"}
+    run.check(
+        seen["INVITE"] == answered | busy and seen["BUSY"] == busy,
+        f"the callee got exactly the allowed calls ({len(seen['INVITE'])}, "
+        f"{len(seen['BUSY'])} of them answered busy)",
+    )
+    run.check(
+        seen["BYE"] == answered,
+        f"the callee got a BYE for every answered call ({len(seen['BYE'])}/{len(answered)})",
+    )
 
 
 def check_database(run: Run) -> Decimal:
@@ -661,8 +672,10 @@ def check_database(run: Run) -> Decimal:
     from credit.models import Call, LedgerEntry, LedgerKind
 
     prefix = f"e2e{run.run_id}-"
-    allowed = {prefix + r.call_id: r for r in run.calls.values() if r.outcome == "allowed"}
-    refused = {prefix + r.call_id for r in run.calls.values() if r.outcome != "allowed"}
+    allowed = {
+        prefix + r.call_id: r for r in run.calls.values() if r.outcome in ("allowed", "busy")
+    }
+    refused = {prefix + r.call_id for r in run.calls.values() if prefix + r.call_id not in allowed}
     calls = list(Call.objects.filter(extension__number=run.extension).select_related("callerid"))
     ids = [c.call_id for c in calls]
     run.check(
@@ -674,9 +687,14 @@ def check_database(run: Run) -> Decimal:
 
     wrong = []
     for call in calls:
-        expected = ceil4(FEE + RATE * call.duration_seconds / 60)
-        caller = BY_NUMBER.get(call.caller_id)
         record = allowed.get(call.call_id)
+        expected = ceil4(FEE + RATE * call.duration_seconds / 60)
+        if record is not None and record.outcome == "busy":
+            # Never connected: Kamailio reports 0 s with cost 0, so no connection fee.
+            expected = Decimal("0.0000")
+            if call.duration_seconds != 0:
+                wrong.append(f"{call.call_id}: busy call recorded {call.duration_seconds}s")
+        caller = BY_NUMBER.get(call.caller_id)
         if call.cost != expected:
             wrong.append(
                 f"{call.call_id}: cost {call.cost}, want {expected} for {call.duration_seconds}s"
@@ -885,13 +903,15 @@ def execute(run: Run, started: float) -> int:
     charged_total = check_database(run)
 
     records = list(run.calls.values())
-    allowed = sum(r.outcome == "allowed" for r in records)
+    allowed = sum(r.outcome in ("allowed", "busy") for r in records)
+    busy = sum(r.outcome == "busy" for r in records)
     refused = sum(r.outcome == "refused" for r in records)
     unavailable = sum(r.outcome == "unavailable" for r in records)
     cut = sum(r.cut for r in records)
     failed = [text for ok, text in run.checks if not ok]
     print(
-        f"SIP e2e summary: calls placed {len(records)}, allowed {allowed}, refused {refused} "
+        f"SIP e2e summary: calls placed {len(records)}, allowed {allowed} ({busy} answered "
+        f"busy by the callee), refused {refused} "
         f"(+{unavailable} with 503 while the API was down), cut {cut}, "
         f"charged total {charged_total} — {len(run.checks) - len(failed)}/{len(run.checks)} checks "
         f"passed in {time.monotonic() - started:.0f} s" + ("" if not failed else " — FAILED"),
