@@ -45,8 +45,10 @@ FEE = Decimal("0.0100")
 DESTINATION = "+40213000000"  # a Bucharest fixed line
 PREMIUM = "+40900123456"  # premium rate: refused by the default destination rules
 BUSY = "+40213999999"  # the callee answers 486 Busy Here: allowed, never connected
-PER_CALLERID_LIMIT = 2
+WANTED_PER_CALLERID_LIMIT = 2  # set through the extension service when it takes it
 TALK_MS = 1000  # how long the ordinary callers talk
+MIXED_RATE = 5  # calls a second
+MIN_GAP_ROWS = 8  # 1.6 s between two calls of one CallerID in the mixed phase
 BURST_TALK_MS = 4000
 BURST_CALLS = 5
 OUTAGE_CALLS = 3
@@ -110,22 +112,28 @@ EXPECTED_REFUSAL = {
 
 
 def mixed_rows() -> list[tuple[str, str]]:
-    """46 calls, interleaved so that no CallerID has two calls at once (1 s each, 5 a second)."""
-    regular = [(f"R{i:02d}", DESTINATION) for _ in range(3) for i in range(1, 11)]
-    extras = (
-        [("U", DESTINATION)] * 4
-        + [(f"N{i}", DESTINATION) for i in range(1, 5)]
-        + [("D", DESTINATION), ("Z", DESTINATION), ("H", DESTINATION)] * 2
-        + [("R01", PREMIUM), ("R06", PREMIUM), ("R04", BUSY), ("R09", BUSY)]
-    )
-    rows: list[tuple[str, str]] = []
-    step = len(regular) // len(extras) + 1
-    extras_left = list(extras)
-    for index, row in enumerate(regular):
-        rows.append(row)
-        if index % step == step - 1 and extras_left:
-            rows.append(extras_left.pop(0))
-    return rows + extras_left
+    """48 calls in 4 rounds. A CallerID keeps its place in every round, so its calls are at
+    least MIN_GAP_ROWS apart (at 5 calls a second and 1 s of talk, never two at once: the
+    extension allows 1 per CallerID unless its service sets more)."""
+    regular = [(f"R{i:02d}", DESTINATION) for i in range(1, 11)]
+    rounds = [
+        regular + [("U", DESTINATION), ("N1", DESTINATION), ("D", DESTINATION), ("H", DESTINATION)],
+        regular + [("U", DESTINATION), ("N2", DESTINATION), ("Z", DESTINATION), ("H", DESTINATION)],
+        regular + [("U", DESTINATION), ("N3", DESTINATION), ("D", DESTINATION), ("Z", DESTINATION)],
+        [("N4", DESTINATION), ("R01", PREMIUM), ("R06", PREMIUM), ("R04", BUSY), ("R09", BUSY)]
+        + [("U", DESTINATION)],
+    ]
+    rows = [row for one_round in rounds for row in one_round]
+    last_seen: dict[str, int] = {}
+    for index, (key, destination) in enumerate(rows):
+        if expected_outcome(key, destination)[0] == "refused":
+            continue  # a refused call holds nothing
+        if key in last_seen and index - last_seen[key] < MIN_GAP_ROWS:
+            raise AssertionError(
+                f"{key} calls too close in the plan: rows {last_seen[key]}, {index}"
+            )
+        last_seen[key] = index
+    return rows
 
 
 def expected_outcome(key: str, destination: str) -> tuple[str, str | None]:
@@ -292,6 +300,7 @@ class Run:
     gunicorn: Proc | None = None
     extension: str = ""
     api: Api | None = None
+    per_callerid_limit: int = 0
     next_port: int = 1  # sip_port: Kamailio, +1: the callee, then one per sipp caller
 
     def port(self) -> int:
@@ -379,17 +388,24 @@ def seed(run: Run) -> str:
     for caller in listed:
         if caller.disabled:
             disable_callerid(actor=actor, callerid=caller.pk)
+    extension.refresh_from_db()
+    run.per_callerid_limit = extension.max_calls_per_callerid
+    if not run.per_callerid_limit or run.per_callerid_limit >= BURST_CALLS:
+        raise SystemExit(f"the extension's per-CallerID limit is {run.per_callerid_limit}")
     return token
 
 
 def extension_call_limits() -> dict:
-    """The extension's §11 settings: the per-CallerID simultaneous-call limit under test."""
+    """The per-CallerID simultaneous-call limit (SPEC §11), through the extension service
+    when its setup has the field; otherwise the model's default (1) stays. The run reads the
+    limit the extension really has (Run.per_callerid_limit) and expects that."""
     from dataclasses import fields
 
     from callback.services.extensions import ExtensionSetup
 
-    names = {f.name for f in fields(ExtensionSetup)}
-    return {k: v for k, v in {"max_calls_per_callerid": PER_CALLERID_LIMIT}.items() if k in names}
+    if "max_calls_per_callerid" in {f.name for f in fields(ExtensionSetup)}:
+        return {"max_calls_per_callerid": WANTED_PER_CALLERID_LIMIT}
+    return {}
 
 
 def start_gunicorn(run: Run) -> None:
@@ -612,11 +628,11 @@ def check_admission(run: Run, mixed: list[tuple[str, str]]) -> None:
         outcomes
         == Counter(
             {
-                ("allowed", None): PER_CALLERID_LIMIT,
-                ("refused", "too_many_calls"): BURST_CALLS - PER_CALLERID_LIMIT,
+                ("allowed", None): run.per_callerid_limit,
+                ("refused", "too_many_calls"): BURST_CALLS - run.per_callerid_limit,
             }
         ),
-        f"{BURST_CALLS} calls at once from one CallerID (limit {PER_CALLERID_LIMIT}): "
+        f"{BURST_CALLS} calls at once from one CallerID (limit {run.per_callerid_limit}): "
         f"{dict(outcomes)}",
     )
     for record in burst:
@@ -772,14 +788,25 @@ def check_database(run: Run) -> Decimal:
 
 
 def open_holds(run: Run, call_ids: set[str]) -> list[str]:
-    """Holds of this run's CallerIDs that are still open (SPEC §11)."""
-    from credit.models import CallHold
+    """Holds of this run (its extension, or one of its call ids) that are still open, and
+    any hold made for a call that was refused (SPEC §11: a denied start holds nothing)."""
+    from django.db.models import Q
 
-    pks = [c.pk for c in CALLERS.values() if c.pk]
-    return [
-        f"{hold.call_id}: {hold.held} held, {hold.status}"
-        for hold in CallHold.objects.filter(callerid_id__in=pks, status="open")
+    from credit.models import CallHold, HoldStatus
+
+    holds = CallHold.objects.filter(Q(extension__number=run.extension) | Q(call_id__in=call_ids))
+    problems = [
+        f"{hold.call_id}: {hold.held} held, still open"
+        for hold in holds.filter(status=HoldStatus.OPEN)
     ]
+    refused = {f"e2e{run.run_id}-{r.call_id}" for r in run.calls.values() if r.outcome == "refused"}
+    problems += [
+        f"{hold.call_id}: a hold for a refused call" for hold in holds if hold.call_id in refused
+    ]
+    settled = holds.filter(status=HoldStatus.SETTLED).count()
+    if not problems:
+        print(f"     ({holds.count()} holds made by this run, {settled} settled by the reports)")
+    return problems
 
 
 # ---------------------------------------------------------------- main
@@ -843,7 +870,7 @@ def execute(run: Run, started: float) -> int:
 
     mixed = mixed_rows()
     log(f"mixed calls: {len(mixed)}")
-    finish(run, place_calls(run, "mixed", mixed), "mixed")
+    finish(run, place_calls(run, "mixed", mixed, rate=MIXED_RATE), "mixed")
 
     log("credit-limited calls and a burst from one CallerID, at the same time")
     limited = place_calls(
