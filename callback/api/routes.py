@@ -35,9 +35,16 @@ from credit.services.holds import CallStart, StartOutcome, start_call
 
 
 class DecimalJSONParser(Parser):
-    """JSON with numbers read as Decimal: a cost sent as 0.1 stays exactly 0.1."""
+    """JSON with numbers read as Decimal: a cost sent as 0.1 stays exactly 0.1.
+
+    Only an `application/json` body is read: any other answers 415 (ninja wraps this error
+    in its 400; install_error_handlers unwraps it). A body over Django's upload limit never
+    gets here: errors.py answers it 413.
+    """
 
     def parse_body(self, request: HttpRequest):
+        if request.content_type != "application/json":
+            raise ApiError(415, MALFORMED, "Send the body as JSON: Content-Type: application/json.")
         return json.loads(request.body, parse_float=Decimal)
 
 

@@ -59,10 +59,9 @@ def _cost(value: object) -> Decimal:
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     try:
-        check_amount(amount, decimals=4)
+        return check_amount(amount, decimals=4)
     except DjangoValidationError as exc:
         raise ValueError(" ".join(exc.messages)) from None
-    return amount
 
 
 def _utc_representable(value: datetime) -> datetime:
