@@ -39,12 +39,16 @@ KNOWN = {
     "caller_id": ["+40721000123", "0721 000 123", "1234", "anonymous", None],
     "callerid_id": [1, 2, 3, None],
     "pin": ["1234", "0000"],
+    "destination": ["+4031000000", "+40900123456", "+88212345678", "0310000000"],
+    "rate_per_minute": ["0.0500", "0", "1000000"],
+    "call_id": ["pbx1-1", "pbx1-2"],
 }
 KNOWN_PATH = {"callerid_id": [1, 2, 3]}
 OPERATIONS = [
     ("/api/v1/callback/authorize", "POST"),
     ("/api/v1/callback/verify-pin", "POST"),
     ("/api/v1/calls", "POST"),
+    ("/api/v1/calls/start", "POST"),
     ("/api/v1/callerids/{callerid_id}/credit", "GET"),
 ]
 
