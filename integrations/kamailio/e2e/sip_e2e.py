@@ -45,7 +45,8 @@ FEE = Decimal("0.0100")
 DESTINATION = "+40213000000"  # a Bucharest fixed line
 PREMIUM = "+40900123456"  # premium rate: refused by the default destination rules
 BUSY = "+40213999999"  # the callee answers 486 Busy Here: allowed, never connected
-WANTED_PER_CALLERID_LIMIT = 2  # set through the extension service when it takes it
+PER_CALLERID_LIMIT = 2  # the extension's maximum simultaneous calls per CallerID
+MAX_CALL_DURATION_S = 60  # the extension's maximum call duration (the smallest allowed)
 TALK_MS = 1000  # how long the ordinary callers talk
 MIXED_RATE = 5  # calls a second
 MIN_GAP_ROWS = 8  # 1.6 s between two calls of one CallerID in the mixed phase
@@ -319,7 +320,7 @@ def base_env(database_url: str) -> dict:
         DATABASE_URL=database_url,
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(40),
-        PIN_PEPPER="sip-e2e-pin-pepper-not-secret",
+        PIN_PEPPER=secrets.token_urlsafe(48),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",
         STATIC_MANIFEST="false",
@@ -390,22 +391,20 @@ def seed(run: Run) -> str:
             disable_callerid(actor=actor, callerid=caller.pk)
     extension.refresh_from_db()
     run.per_callerid_limit = extension.max_calls_per_callerid
-    if not run.per_callerid_limit or run.per_callerid_limit >= BURST_CALLS:
+    if run.per_callerid_limit != PER_CALLERID_LIMIT:
         raise SystemExit(f"the extension's per-CallerID limit is {run.per_callerid_limit}")
     return token
 
 
 def extension_call_limits() -> dict:
-    """The per-CallerID simultaneous-call limit (SPEC §11), through the extension service
-    when its setup has the field; otherwise the model's default (1) stays. The run reads the
-    limit the extension really has (Run.per_callerid_limit) and expects that."""
-    from dataclasses import fields
-
-    from callback.services.extensions import ExtensionSetup
-
-    if "max_calls_per_callerid" in {f.name for f in fields(ExtensionSetup)}:
-        return {"max_calls_per_callerid": WANTED_PER_CALLERID_LIMIT}
-    return {}
+    """The extension's §11 settings under test. Each call holds fee + rate × its time limit,
+    so the longest allowed call (60 s: 0.61 held) leaves room for two calls at once from a
+    CallerID with 5.00; with the default 3,600 s the first call would hold all of it and
+    the second would be refused `no_credit` before the simultaneous-call limit is reached."""
+    return {
+        "max_call_duration_seconds": MAX_CALL_DURATION_S,
+        "max_calls_per_callerid": PER_CALLERID_LIMIT,
+    }
 
 
 def start_gunicorn(run: Run) -> None:
