@@ -11,7 +11,7 @@ refused, cut and charged as SPEC §11 says. Prints one summary line; exits 1 on 
 Every process it starts is recorded by pid and stopped by that pid (TERM, then KILL).
 
 Environment: DATABASE_URL (postgres://..., required), SIP_E2E_HTTP_PORT (default 8230),
-SIP_E2E_SIP_PORT (default 5070; the next 15 ports are used too), SIP_E2E_WORKDIR (logs;
+SIP_E2E_SIP_PORT (default 5070; the 29 ports above it are used too), SIP_E2E_WORKDIR (logs;
 default a fresh temporary directory, kept and printed).
 """
 
@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -231,6 +232,25 @@ def wait_until(what: str, predicate, timeout_s: float) -> None:
             return
         time.sleep(0.2)
     raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def ports_in_use(http_port: int, sip_port: int) -> list[str]:
+    """The ports this run needs that something else holds (a stray server would answer in
+    place of ours): TCP http_port, UDP sip_port .. sip_port + 29."""
+    busy = []
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn: TIME_WAIT is fine
+        try:
+            tcp.bind(("127.0.0.1", http_port))
+        except OSError:
+            busy.append(f"tcp {http_port}")
+    for port in range(sip_port, sip_port + 30):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"udp {port}")
+    return busy
 
 
 def udp_port_bound(port: int) -> bool:
@@ -842,6 +862,12 @@ def main() -> int:
         }
     )
     sys.path.insert(0, str(ROOT))
+    busy = ports_in_use(http_port, sip_port)
+    if busy:
+        print(
+            f"sip-e2e: ports in use: {', '.join(busy)} (set SIP_E2E_HTTP_PORT / SIP_E2E_SIP_PORT)"
+        )
+        return 2
     run = Run(workdir=workdir, env=env, http_port=http_port, sip_port=sip_port)
     log(f"run {run.run_id}; logs in {workdir}")
     started = time.monotonic()
