@@ -45,6 +45,7 @@ RATE = Decimal("0.6000")  # per minute: 0.01 a second, easy to check by hand
 FEE = Decimal("0.0100")
 DESTINATION = "+40213000000"  # a Bucharest fixed line
 PREMIUM = "+40900123456"  # premium rate: refused by the default destination rules
+BLOCKED = "+40213777000"  # under a prefix this run's reseller blocks
 BUSY = "+40213999999"  # the callee answers 486 Busy Here: allowed, never connected
 PER_CALLERID_LIMIT = 2  # the extension's maximum simultaneous calls per CallerID
 MAX_CALL_DURATION_S = 60  # the extension's maximum call duration (the smallest allowed)
@@ -53,6 +54,7 @@ MIXED_RATE = 5  # calls a second
 MIN_GAP_ROWS = 8  # 1.6 s between two calls of one CallerID in the mixed phase
 BURST_TALK_MS = 4000
 BURST_CALLS = 5
+INFLIGHT_TALK_MS = 6000  # a call in progress when the API stops; it ends while it is down
 OUTAGE_CALLS = 3
 CUT_TOLERANCE_S = 2.0
 CENT = Decimal("0.0001")
@@ -114,7 +116,7 @@ EXPECTED_REFUSAL = {
 
 
 def mixed_rows() -> list[tuple[str, str]]:
-    """48 calls in 4 rounds. A CallerID keeps its place in every round, so its calls are at
+    """50 calls in 4 rounds. A CallerID keeps its place in every round, so its calls are at
     least MIN_GAP_ROWS apart (at 5 calls a second and 1 s of talk, never two at once): only
     the burst phase meets the simultaneous-call limit."""
     regular = [(f"R{i:02d}", DESTINATION) for i in range(1, 11)]
@@ -123,7 +125,7 @@ def mixed_rows() -> list[tuple[str, str]]:
         regular + [("U", DESTINATION), ("N2", DESTINATION), ("Z", DESTINATION), ("H", DESTINATION)],
         regular + [("U", DESTINATION), ("N3", DESTINATION), ("D", DESTINATION), ("Z", DESTINATION)],
         [("N4", DESTINATION), ("R01", PREMIUM), ("R06", PREMIUM), ("R04", BUSY), ("R09", BUSY)]
-        + [("U", DESTINATION)],
+        + [("U", DESTINATION), ("R02", BLOCKED), ("R07", BLOCKED)],
     ]
     rows = [row for one_round in rounds for row in one_round]
     last_seen: dict[str, int] = {}
@@ -144,6 +146,8 @@ def expected_outcome(key: str, destination: str) -> tuple[str, str | None]:
         return "refused", EXPECTED_REFUSAL[prefix]
     if destination == PREMIUM:
         return "refused", "premium_rate"
+    if destination == BLOCKED:
+        return "refused", "destination_blocked"
     if destination == BUSY:
         return "busy", None
     return "allowed", None
@@ -375,6 +379,7 @@ def seed(run: Run) -> str:
 
     from callback.audit import Actor
     from callback.models import Reseller
+    from callback.services.destination_rules import RulesSetup, update_destination_rules
     from callback.services.extensions import ExtensionSetup, create_extension
     from callback.services.tenancy import create_organization
     from callerids.services.callerids import add_callerids, disable_callerid
@@ -382,6 +387,9 @@ def seed(run: Run) -> str:
 
     actor = Actor(user=get_user_model().objects.get(username=admin), address="127.0.0.1")
     reseller = Reseller.objects.get(name=reseller_name)
+    update_destination_rules(
+        actor=actor, reseller=reseller, setup=RulesSetup(blocked_prefixes=[BLOCKED[:9]])
+    )
     organization = create_organization(actor=actor, reseller=reseller, name="SIP e2e")
     run.extension = f"{int(run.run_id, 16) % 10**6:06d}*{secrets.randbelow(1000):03d}"
     extension = create_extension(
@@ -602,6 +610,32 @@ def read_caller_log(run: Run, phase: str) -> None:
             record.outcome, record.reason = "unavailable", "503"
         else:
             record.outcome, record.reason = "notfound", "404"
+
+
+def wait_for_reports(run: Run, timeout_s: float = 30) -> None:
+    """Kamailio reports from a queue (every 100 ms, retried while the API is down): wait
+    until every call it connected so far is recorded, or timeout_s (the checks then say
+    which are missing)."""
+    from credit.models import Call
+
+    prefix = f"e2e{run.run_id}-"
+    want = {prefix + r.call_id for r in run.calls.values() if r.outcome in ("allowed", "busy")}
+
+    def all_recorded() -> bool:
+        got = set(
+            Call.objects.filter(extension__number=run.extension).values_list("call_id", flat=True)
+        )
+        return want <= got
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not all_recorded():
+        time.sleep(0.2)
+
+
+def open_hold_of(run: Run, caller: Caller) -> bool:
+    from credit.models import CallHold, HoldStatus
+
+    return CallHold.objects.filter(callerid_id=caller.pk, status=HoldStatus.OPEN).exists()
 
 
 def phase_calls(run: Run, phase: str) -> list[CallRecord]:
@@ -910,7 +944,13 @@ def execute(run: Run, started: float) -> int:
     finish(run, burst, "burst", limit_s=60)
     finish(run, limited, "limited", limit_s=60)
 
-    log("stopping the API (gunicorn) while Kamailio runs")
+    wait_for_reports(run)
+    log("a call in progress, then the API (gunicorn) stops while Kamailio runs")
+    inflight = place_calls(
+        run, "inflight", [("R05", DESTINATION)], talk_ms=INFLIGHT_TALK_MS, limit_s=60
+    )
+    wait_until("the in-flight call's hold", lambda: open_hold_of(run, CALLERS["R05"]), 30)
+    time.sleep(0.5)  # its 200 OK
     run.processes.stop(run.gunicorn)
     run.check(not run.api.healthy(), "the API is down")
     finish(
@@ -926,6 +966,15 @@ def execute(run: Run, started: float) -> int:
         f"API stopped: {sum(r.outcome == 'unavailable' for r in outage)}/{OUTAGE_CALLS} new calls "
         "refused by Kamailio with 503 Service Unavailable (api_unreachable)",
     )
+    finish(run, inflight, "inflight", limit_s=60)  # it hangs up while the API is down
+    inflight_record = phase_calls(run, "inflight")
+    deferred = [r for r in inflight_record if r.outcome == "allowed" and r.ended_ms is not None]
+    kamailio_log = (run.workdir / "kamailio.out").read_text(errors="replace")
+    run.check(
+        len(deferred) == 1
+        and f"CBM REPORT DEFERRED e2e{run.run_id}-{deferred[0].call_id}" in kamailio_log,
+        "a call that ended while the API was down: its report kept by Kamailio for later",
+    )
     log("starting the API again")
     start_gunicorn(run)
     finish(
@@ -939,14 +988,14 @@ def execute(run: Run, started: float) -> int:
         "recovered",
     )
     recovered = phase_calls(run, "recovered")
-    for record in outage + recovered:
+    for record in outage + recovered + inflight_record:
         record.destination = DESTINATION
     run.check(
         len(recovered) == OUTAGE_CALLS and all(r.outcome == "allowed" for r in recovered),
         f"API started again: {sum(r.outcome == 'allowed' for r in recovered)}/{OUTAGE_CALLS} "
         "calls connected",
     )
-    time.sleep(1)  # the last reports are sent before the BYE is relayed; a margin anyway
+    wait_for_reports(run)
 
     check_admission(run, mixed)
     check_callee(run)
