@@ -12,11 +12,12 @@ interleaved: POST /api/v1/callback/authorize on random CallerIDs of it, and POST
 every start is allowed and inserts a hold). Before every run the holds of the previous one
 are settled through the service (so each run starts from the same number of open holds).
 It prints each run, the medians with their spread, and the ratio start / authorize
-(goal: at least 70%). A start does more than authorize by design (a transaction, the
-CallerID's row lock, a read of its open holds, an INSERT, a COMMIT): the ratio says what
-that costs. The client threads, gunicorn and PostgreSQL share the machine's CPUs (and,
-while helpers work, with other processes): compare ratios of interleaved runs, not the
-absolute figures.
+(goal: at least 70%); then the same pair measured in-process from one thread (Django's
+test client: no HTTP, less exposed to other processes' load), interleaved too. A start
+does more than authorize by design (a transaction, the CallerID's row lock, a read of
+its open holds, an INSERT, a COMMIT): the ratio says what that costs. The client
+threads, gunicorn and PostgreSQL share the machine's CPUs (and, while helpers work, with
+other processes): compare ratios of interleaved runs, not the absolute figures.
 """
 
 from __future__ import annotations
@@ -101,6 +102,51 @@ def settle_open_holds(extension, token) -> int:
     return settled
 
 
+def in_process(token: str, picks, repeats: int, count: int = 300) -> dict[str, list[float]]:
+    """Requests per second of one thread through Django's test client (no HTTP, no
+    queueing behind other processes' CPU use): interleaved authorize and start runs."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    def authorize(n):
+        _, number = picks[n % len(picks)]
+        client.post(
+            "/api/v1/callback/authorize",
+            {"extension": EXTENSION, "caller_id": number},
+            content_type="application/json",
+            **headers,
+        )
+
+    def start(n):
+        pk, _ = picks[n % len(picks)]
+        client.post(
+            "/api/v1/calls/start",
+            {
+                "call_id": f"bench-{uuid.uuid4().hex}",
+                "extension": EXTENSION,
+                "callerid_id": pk,
+                "destination": "+4031000000",
+                "rate_per_minute": "0.0100",
+            },
+            content_type="application/json",
+            **headers,
+        )
+
+    rates: dict[str, list[float]] = {"authorize": [], "start": []}
+    for send in (authorize, start):
+        for n in range(30):
+            send(n)
+    for repeat in range(repeats):
+        for key, send in (("authorize", authorize), ("start", start)):
+            started = time.perf_counter()
+            for n in range(count):
+                send(repeat * count + n)
+            rates[key].append(count / (time.perf_counter() - started))
+    return rates
+
+
 def spread(values: list[float]) -> str:
     return f"{min(values):,.0f}–{max(values):,.0f}"
 
@@ -165,6 +211,8 @@ def main() -> None:
             runs["start"].append(load(args.port, args.threads, args.seconds, start))
     finally:
         stop_gunicorn(gunicorn)
+    settle_open_holds(extension, new.token)
+    local = in_process(token, picks, args.repeats)
     settled = settle_open_holds(extension, new.token)
     revoke_token(actor=Actor(), token=new.token)
 
@@ -194,6 +242,17 @@ def main() -> None:
     print(
         f"  [{verdict(ratio >= GOAL)}] calls/start at {ratio:.0%} of authorize's rate "
         f"(median of the interleaved ratios; goal >= {GOAL:.0%})"
+    )
+    local_ratios = [s / a for s, a in zip(local["start"], local["authorize"], strict=True)]
+    print(
+        f"\nIn-process, one thread (Django test client, no HTTP): authorize "
+        f"{statistics.median(local['authorize']):,.0f}/s (spread {spread(local['authorize'])}), "
+        f"calls/start {statistics.median(local['start']):,.0f}/s (spread "
+        f"{spread(local['start'])}); ratios " + ", ".join(f"{r:.0%}" for r in local_ratios)
+    )
+    print(
+        f"  [{verdict(statistics.median(local_ratios) >= GOAL)}] calls/start at "
+        f"{statistics.median(local_ratios):.0%} of authorize's rate in-process"
     )
     print(f"  {settled:,} holds of the last run settled afterwards; run check_ledger to verify.")
 

@@ -65,11 +65,12 @@ def _cost(value: object) -> Decimal:
 
 
 def _utc_representable(value: datetime) -> datetime:
+    # In UTC: any offset ISO 8601 allows (up to ±23:59) is read, while PostgreSQL refuses
+    # offsets beyond ±15:59 if handed the value as sent.
     try:
-        value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("is out of range") from None
-    return value
 
 
 Text = Annotated[StrictStr, AfterValidator(_plain_text)]

@@ -167,20 +167,19 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
             )
         else:
             balance = callerid.available + amount
+            # Credit held by calls in progress stays: their reports will charge it.
+            held = open_holds_of(callerid.pk).total if amount < 0 else Decimal("0")
+            if held and balance < held:
+                preferences = get_preferences()
+                shown = preferences.decimals
+                removable = format_amount(max(callerid.available - held, 0), shown)
+                raise DomainError(
+                    f"At most {removable} {preferences.currency} can be removed; "
+                    f"{format_amount(held, shown)} {preferences.currency} is held by "
+                    "calls in progress."
+                )
             if balance < 0:
                 raise DomainError(f"At most {quantize4(callerid.available)} can be removed.")
-            if amount < 0:
-                # Credit held by calls in progress stays: their reports will charge it.
-                held = open_holds_of(callerid.pk).total
-                if held and balance < held:
-                    preferences = get_preferences()
-                    shown = preferences.decimals
-                    removable = format_amount(max(callerid.available - held, 0), shown)
-                    raise DomainError(
-                        f"At most {removable} {preferences.currency} can be removed; "
-                        f"{format_amount(held, shown)} {preferences.currency} is held by "
-                        "calls in progress."
-                    )
             if balance > MAX_BALANCE:
                 raise DomainError(TOO_MUCH)
             total = callerid.total + amount
