@@ -235,6 +235,22 @@ class CreditResult(Schema):
 
 class Error(Schema):
     error: Literal[
-        "malformed", "unauthenticated", "unknown_extension", "unknown_callerid", "call_id_conflict"
+        "malformed",
+        "unauthenticated",
+        "not_permitted",
+        "unknown_extension",
+        "unknown_callerid",
+        "call_id_conflict",
+        "validation_failed",
+        "license_exceeded",
+        "idempotency_conflict",
     ]
     detail: str
+    errors: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "validation_failed only (provisioning API): messages by field; in a bulk create "
+            '"callerids.<row>.<field>" (rows counted from 0).'
+        ),
+        examples=[{"callerids.3.number": ["Enter a valid phone number."]}],
+    )
