@@ -367,7 +367,15 @@ def seed(run: Run) -> str:
     admin = f"sip-e2e-{run.run_id}"
     env = dict(run.env, DJANGO_USER_PASSWORD=secrets.token_urlsafe(16))
     run_command([PYTHON, "manage.py", "createuser", admin, "--role", "admin"], env=env)
-    out = manage(run, "create_api_token", f"sip-e2e {run.run_id}", "--reseller", reseller_name)
+    out = manage(
+        run,
+        "create_api_token",
+        f"sip-e2e {run.run_id}",
+        "--reseller",
+        reseller_name,
+        "--permission",
+        "pbx",
+    )
     token = out.strip().splitlines()[-1].strip()
     if not token.startswith("cbm_"):
         raise SystemExit(f"create_api_token printed no token:\n{out}")
