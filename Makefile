@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format e2e install migrate clean
+.PHONY: run test lint format e2e sip-e2e install migrate clean
 
 # Quiet unless it fails: the whole pip log is printed only then.
 $(STAMP): pyproject.toml
@@ -36,6 +36,12 @@ test: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+# Real SIP calls: Kamailio + sipp on 127.0.0.1 against the app under gunicorn (SPEC §15).
+# Needs DATABASE_URL=postgres://... and the Debian packages kamailio, kamailio-utils-modules,
+# kamailio-extra-modules, sip-tester. Bounded: the whole check is stopped after 10 minutes.
+sip-e2e: $(STAMP)
+	timeout -k 10 600 $(PY) integrations/kamailio/e2e/sip_e2e.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
