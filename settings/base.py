@@ -192,10 +192,18 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One handler, on the root logger: Django's own "django" console handler would print every
+# django.* record a second time. A refused request (403, an out-of-scope 404) is logged as
+# one line (user, path, reason), without the traceback Django attaches.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"concise_refusals": {"()": "callback.log_filters.ConciseRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["concise_refusals"]},
+    },
 }
