@@ -107,6 +107,7 @@ def check_import(
         context=context.as_dict(),
         rows=checking.pack_rows(evaluation.rows) if report["ok"] else b"",
         report=report,
+        bad_lines=checking.pack_bad_lines(checking.bad_lines(evaluation)),
     )
 
 
@@ -199,7 +200,8 @@ def _save_changed(job, report, evaluation, context) -> None:
     job.report = report
     job.context = context.as_dict()
     job.rows = checking.pack_rows(evaluation.rows) if report["ok"] else b""
-    job.save(update_fields=["report", "context", "rows"])
+    job.bad_lines = checking.pack_bad_lines(checking.bad_lines(evaluation))
+    job.save(update_fields=["report", "context", "rows", "bad_lines"])
 
 
 def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
