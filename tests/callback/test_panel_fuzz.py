@@ -32,6 +32,7 @@ from tests.callback.test_panel_walk import PANEL_URLS, _url
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("PANEL_FUZZ_EXAMPLES", "15"))
+ONLY = os.environ.get("PANEL_FUZZ_ONLY", "")  # e.g. "/credit/": only the URLs containing it
 ROLES = ("admin", "reseller_a")
 # Parameters pages read from the URL without a form field naming them.
 URL_PARAMS = ("page", "sort", "per_page", "q", "from", "to", "number", "callerid", "status")
@@ -116,7 +117,7 @@ EDGES = [
 ]
 
 
-DATE_EDGES = ["9999-12-31", "9999-12-01", "0001-01-01", "1970-01-01", "9998-12-31", "2026-02-29"]
+DATE_EDGES = ["9999-12-31", "0001-01-01", "1970-01-01", "9998-12-31"]
 NUMBER_EDGES = ["-0", "-0.00", "0", "0.0001", "1000000", "1000000.01", "-1000000", "1e3", "١"]
 
 
@@ -232,11 +233,11 @@ def value_for(name: str, known: list[str]):
             kind = marker[1:]
     offered = [value for value in known if not value.startswith("\x00")]
     choices = [st.sampled_from(offered)] if offered else []
+    # Edges of the field's kind come first and twice: where the bugs were.
     if kind == "date":
-        choices += [st.sampled_from(DATE_EDGES), st.dates().map(str)]
+        choices += [st.sampled_from(DATE_EDGES)] * 2 + [st.dates().map(str)]
     elif kind == "number":
-        choices += [
-            st.sampled_from(NUMBER_EDGES),
+        choices += [st.sampled_from(NUMBER_EDGES)] * 2 + [
             st.decimals(allow_nan=True, allow_infinity=True, places=None).map(str),
             st.integers().map(str),
         ]
@@ -245,11 +246,15 @@ def value_for(name: str, known: list[str]):
 
 
 def request_strategy(fields: dict[str, list[str]]):
+    """Up to 8 of the fields; the page's own form fields more often than URL_PARAMS."""
     names = sorted(fields)
     if not names:
         return st.just({})
+    own = [name for name in names if name not in URL_PARAMS] or names
     return st.dictionaries(
-        st.sampled_from(names), st.just(None), max_size=min(8, len(names))
+        st.one_of(st.sampled_from(own), st.sampled_from(own), st.sampled_from(names)),
+        st.just(None),
+        max_size=min(8, len(names)),
     ).flatmap(
         lambda chosen: st.fixed_dictionaries(
             {name: value_for(name, fields[name]) for name in chosen}
@@ -310,7 +315,7 @@ def test_no_panel_request_answers_500(targets, cast):
     for role in ROLES:
         clients[role] = Client()
         clients[role].force_login(cast[role])
-    urls = sorted(targets)
+    urls = [url for url in sorted(targets) if ONLY in url]
 
     @settings(
         max_examples=EXAMPLES * len(urls),
