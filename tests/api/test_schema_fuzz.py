@@ -45,6 +45,7 @@ OPERATIONS = [
     ("/api/v1/callback/authorize", "POST"),
     ("/api/v1/callback/verify-pin", "POST"),
     ("/api/v1/calls", "POST"),
+    ("/api/v1/calls/start", "POST"),
     ("/api/v1/callerids/{callerid_id}/credit", "GET"),
 ]
 
@@ -74,6 +75,12 @@ def world(preferences, extension_a, extension_b, org_a):
     CallbackExtension.objects.create(
         organization=org_a, number="2", return_mode=ReturnMode.FIXED, fixed_number="+40311000000"
     )
+
+
+def test_every_operation_of_the_schema_is_fuzzed(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    published = {(path, method.upper()) for path, item in paths.items() for method in item}
+    assert published == set(OPERATIONS)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
