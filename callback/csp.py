@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+
 HEADER = "Content-Security-Policy"
 
 
@@ -38,5 +40,8 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code in (404, 500):
+            # Django's technical error pages (DEBUG only) are built on inline CSS and script.
+            return response
         response.setdefault(HEADER, policy(request.csp_nonce))
         return response

@@ -127,3 +127,12 @@ def test_the_session_lifetime_comes_from_the_environment():
         ).stdout.strip()
         == "3600"
     )
+
+
+def test_djangos_debug_error_pages_stay_readable_in_development(client_for, settings):
+    settings.DEBUG = True
+    response = client_for("admin").get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Content-Security-Policy" not in response
+    settings.DEBUG = False
+    assert "Content-Security-Policy" in client_for("admin").get("/no-such-page/")
