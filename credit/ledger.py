@@ -167,6 +167,34 @@ def _actor_username(actor: Actor) -> str:
     return actor.label if actor.user is not None or actor.token is not None else ""
 
 
+def entry_for(
+    *,
+    callerid: AuthorizedCallerID,
+    kind: str,
+    amount: Decimal | None,
+    balance_after: Decimal | None,
+    actor: Actor,
+    order_number: str = "",
+    one_time_key=None,
+    call=None,
+) -> LedgerEntry:
+    """The row append() writes, unsaved: for services that write many at once
+    (LedgerEntry.objects.bulk_create); the same checks on the balance."""
+    if balance_after is not None:
+        balance_after = _checked_balance(balance_after)
+    return LedgerEntry(
+        callerid=callerid,
+        kind=kind,
+        amount=quantize4(amount) if amount is not None else None,
+        balance_after=balance_after,
+        order_number=order_number,
+        one_time_key=one_time_key,
+        call=call,
+        actor=actor.user,
+        actor_username=_actor_username(actor),
+    )
+
+
 def append(
     *,
     callerid: AuthorizedCallerID,
@@ -179,16 +207,15 @@ def append(
     call=None,
 ) -> LedgerEntry:
     """Append one ledger row; the caller then saves callerid.available/total to match."""
-    if balance_after is not None:
-        balance_after = _checked_balance(balance_after)
-    return LedgerEntry.objects.create(
+    entry = entry_for(
         callerid=callerid,
         kind=kind,
-        amount=quantize4(amount) if amount is not None else None,
+        amount=amount,
         balance_after=balance_after,
+        actor=actor,
         order_number=order_number,
         one_time_key=one_time_key,
         call=call,
-        actor=actor.user,
-        actor_username=_actor_username(actor),
     )
+    entry.save(force_insert=True)
+    return entry
