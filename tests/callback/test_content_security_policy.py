@@ -94,7 +94,9 @@ def test_public_pages_and_the_api_send_it_too(client, path):
 
 def test_the_new_token_page_selects_the_token_without_an_inline_handler(client_for, admin_user):
     client = client_for("admin")
-    response = client.post(reverse("callback:token_create"), {"name": "pbx9"}, follow=True)
+    response = client.post(
+        reverse("callback:token_create"), {"name": "pbx9", "permissions": ["pbx"]}, follow=True
+    )
     html = response.content.decode()
     assert 'data-testid="api-token"' in html
     assert "js/token_created.js" in html
