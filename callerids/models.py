@@ -149,6 +149,8 @@ class ImportJob(models.Model):
     context = models.JSONField(default=dict)
     rows = models.BinaryField(default=bytes)
     report = models.JSONField(default=dict)
+    # Every bad line, zlib-compressed JSON, when the report holds only the first 1,000.
+    bad_lines = models.BinaryField(default=bytes)
     outcome = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     imported_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,9 @@ from credit.money import format_money
 from credit.selectors_cost import DayCost
 
 _SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
+_STYLE_TAG_RE = re.compile(r"<style\b")
+# The hidden tooltip group of pygal's JavaScript: its style attribute would break the CSP.
+_TOOLTIP_STYLE = ' style="opacity: 0" class="tooltip"'
 
 _STYLE = Style(
     background="transparent",
@@ -32,9 +35,15 @@ def _amount_label(value, decimals: int, currency: str) -> str:
     return format_money(amount, decimals, currency)
 
 
-def cost_per_day_svg(days: list[DayCost], *, decimals: int, currency: str) -> SafeString:
+def cost_per_day_svg(
+    days: list[DayCost], *, decimals: int, currency: str, nonce: str = ""
+) -> SafeString:
     """A stacked bar per day: metered and unmetered cost. Safe to inline: every text in it
-    is a date, an amount or a fixed label, and pygal escapes what it writes."""
+    is a date, an amount or a fixed label, and pygal escapes what it writes.
+
+    The Content-Security-Policy allows no style attribute and no inline <style> without
+    the request's nonce: pygal's <style> elements get `nonce`, its one style attribute
+    (the tooltip of its JavaScript, not loaded here) is dropped (app.css hides it)."""
     chart = pygal.StackedBar(
         js=[],
         disable_xml_declaration=True,
@@ -58,4 +67,7 @@ def cost_per_day_svg(days: list[DayCost], *, decimals: int, currency: str) -> Sa
     svg = chart.render(is_unicode=True)
     # The config script only feeds pygal's tooltip JavaScript, which the page does not load.
     svg = _SCRIPT_RE.sub("", svg)
+    svg = svg.replace(_TOOLTIP_STYLE, ' class="tooltip"')
+    if nonce:
+        svg = _STYLE_TAG_RE.sub(f'<style nonce="{nonce}"', svg)
     return mark_safe(svg)

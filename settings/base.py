@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "callback.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,7 +181,9 @@ EXPORT_CSV_COPY = env_bool("EXPORT_CSV_COPY", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# Security headers; HTTPS settings on when DEBUG is off (behind TLS).
+# Security headers; HTTPS settings on when DEBUG is off (behind TLS). Content-Security-Policy:
+# callback/csp.py. An operator panel session lasts 8 hours (a working day) by default.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -235,10 +238,18 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callback-manager@localhost")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# One handler, on the root logger: Django's own "django" console handler would print every
+# django.* record a second time. A refused request (403, an out-of-scope 404) is logged as
+# one line (user, path, reason), without the traceback Django attaches.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"concise_refusals": {"()": "callback.log_filters.ConciseRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["concise_refusals"]},
+    },
 }

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from callback import scoping
 from callback.audit import Actor
@@ -14,6 +13,7 @@ from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
+from callback.tables.paging import configure_list
 
 PER_PAGE = 25
 
@@ -24,7 +24,7 @@ def extension_list(request):
         request.GET, queryset=scoping.extensions_for(request.user), request=request
     )
     table = ExtensionTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_list(request, table, per_page=PER_PAGE)
     return render(
         request,
         "callback/extension_list.html",

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from callback import scoping, selectors
 from callback.audit import Actor
@@ -23,6 +22,7 @@ from callback.forms.tenancy import (
     UserEditForm,
 )
 from callback.services import tenancy as services
+from callback.tables.paging import configure_list
 from callback.tables.tenancy import OrganizationTable, ResellerTable, UserTable
 
 PER_PAGE = 25
@@ -49,7 +49,7 @@ def list_page(request, *, queryset, filterset_class, table_class, template, **co
     """A searchable, sortable, paginated list: one scoped queryset, a filter and a table."""
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
     table = table_class(filterset.qs, **context.pop("table_kwargs", {}))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_list(request, table, per_page=PER_PAGE)
     return render(request, template, {"filter": filterset, "table": table, **context})
 
 

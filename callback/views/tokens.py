@@ -13,6 +13,7 @@ from callback.audit import Actor
 from callback.forms.tokens import TokenForm
 from callback.models import ApiToken
 from callback.services import tokens as services
+from callback.tables.paging import configure_list
 
 PER_PAGE = 25
 # The plaintext waits in the session between the POST and the page that shows it, and is
@@ -68,7 +69,7 @@ class TokenTable(tables.Table):
 def token_list(request):
     scoping.require_admin(request.user)
     table = TokenTable(ApiToken.objects.select_related("reseller", "created_by"))
-    tables.RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_list(request, table, per_page=PER_PAGE)
     return render(request, "callback/token_list.html", {"table": table})
 
 

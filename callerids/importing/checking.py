@@ -315,6 +315,32 @@ def room_problem(needed: int, room: Room) -> str:
     )
 
 
+# A report keeps this many bad lines (the first ones) and their count; the job keeps the
+# whole list, compressed, for the CSV download.
+REPORT_ERRORS_MAX = 1000
+
+
+def bad_lines(evaluation: Evaluation) -> list[dict]:
+    """Every bad line of an evaluation, in file order: {"line": n, "message": reasons}."""
+    return [
+        {"line": line, "message": " ".join(reasons)}
+        for line, reasons in sorted(evaluation.errors.items())
+    ]
+
+
+def pack_bad_lines(errors: list[dict]) -> bytes:
+    """The whole list when the report could not hold it; empty otherwise."""
+    if len(errors) <= REPORT_ERRORS_MAX:
+        return b""
+    return zlib.compress(json.dumps(errors, separators=(",", ":")).encode(), 1)
+
+
+def unpack_bad_lines(blob: bytes, report: dict) -> list[dict]:
+    if not blob:
+        return report.get("errors", [])
+    return json.loads(zlib.decompress(bytes(blob)))
+
+
 def build_report(
     *,
     evaluation: Evaluation,
@@ -325,13 +351,11 @@ def build_report(
     lines: int,
     context: Context,
 ) -> dict:
-    """The JSON report of a check: counts, totals, the first lines and every bad line."""
+    """The JSON report of a check: counts, totals, the first lines, the first
+    REPORT_ERRORS_MAX bad lines and how many there are."""
     rows = evaluation.rows
     total_credit = sum((row.credit for row in rows if not row.unlimited), Decimal(0))
-    errors = [
-        {"line": line, "message": " ".join(reasons)}
-        for line, reasons in sorted(evaluation.errors.items())
-    ]
+    errors = bad_lines(evaluation)
     preview = []
     for item in evaluation.preview:
         reasons = evaluation.errors.get(item["line"])
@@ -347,7 +371,8 @@ def build_report(
         "with_pin": sum(1 for row in rows if row.pin_hash),
         "total_credit": str(total_credit),
         "preview": preview,
-        "errors": errors,
+        "errors": errors[:REPORT_ERRORS_MAX],
+        "errors_count": len(errors),
         "room": room.as_dict(),
         "room_error": room_error,
         "context": context.as_dict(),

@@ -9,7 +9,8 @@ and one at XFD1048576 would ask for 17 billion cells). Numeric cells become whol
 written out in full (40721000123, never 4.07E+10).
 
 Line 1 is a header only when every field is a known column name; the header then says
-which column is which. Blank lines at the end are ignored.
+which column is which. Blank lines at the end are ignored (trailing empty rows, formatted
+cells far below the data, end the data); a run of blank lines in the middle is one bad line.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ _ROW_RE = re.compile(rb"<row[\s/>]")
 _SCAN_CHUNK = 1 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EMPTY_LINE = "Empty line: remove it."
+
+
+def empty_lines(first: int, count: int) -> str:
+    """The reason of a run of blank lines followed by data: one bad line for the whole run."""
+    if count == 1:
+        return EMPTY_LINE
+    last = first + count - 1
+    return f"Empty lines {first:,} to {last:,} ({count:,} lines): remove them."
 
 
 class FileRefused(DomainError):
@@ -354,11 +363,10 @@ def _lines(records) -> tuple[bool, list[RawLine]]:
             raise FileRefused(
                 f"The file has more than {limit:,} data lines. Split it into smaller files."
             )
-        lines.extend(
-            RawLine(line=blank, problem=EMPTY_LINE)
-            for blank in range(blank_first, blank_first + blank_count)
-        )
-        blank_count = 0
+        if blank_count:
+            # One bad line for the run: a stray cell at row 99,999 is one reason, not 99,997.
+            lines.append(RawLine(line=blank_first, problem=empty_lines(blank_first, blank_count)))
+            blank_count = 0
         lines.append(_raw_line(number, trimmed, numeric, columns))
     if not lines:
         raise FileRefused("The file has no data lines.")

@@ -137,10 +137,11 @@ def run_check(*, job: ImportJob) -> ImportJob:
     job.context = context.as_dict()
     job.rows = checking.pack_rows(evaluation.rows) if report["ok"] else b""
     job.report = report
+    job.bad_lines = checking.pack_bad_lines(checking.bad_lines(evaluation))
     job.state = ImportState.CHECKED
     job.upload = b""
     job.error = ""
-    job.save(update_fields=["context", "rows", "report", "state", "upload", "error"])
+    job.save(update_fields=["context", "rows", "report", "bad_lines", "state", "upload", "error"])
     progress.finish(job.token, phase=progress.DONE, done=len(result.lines))
     return job
 
@@ -245,7 +246,8 @@ def _save_changed(job, report, evaluation, context) -> None:
     job.report = report
     job.context = context.as_dict()
     job.rows = checking.pack_rows(evaluation.rows) if report["ok"] else b""
-    job.save(update_fields=["report", "context", "rows"])
+    job.bad_lines = checking.pack_bad_lines(checking.bad_lines(evaluation))
+    job.save(update_fields=["report", "context", "rows", "bad_lines"])
 
 
 def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:

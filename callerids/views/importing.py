@@ -113,7 +113,8 @@ def import_report(request, pk, token):
         preview=preview,
         total_credit=Decimal(report.get("total_credit", "0")),
         errors=errors[:ERRORS_SHOWN],
-        errors_hidden=max(0, len(errors) - ERRORS_SHOWN),
+        error_count=report.get("errors_count", len(errors)),
+        errors_hidden=max(0, report.get("errors_count", len(errors)) - ERRORS_SHOWN),
         can_confirm=job.state == ImportState.CHECKED and report.get("ok"),
         progress_polled=_progress_polled(),
     )
@@ -162,7 +163,7 @@ def import_errors_csv(request, pk, token):
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(["line", "reason"])
-    for error in job.report.get("errors", []):
+    for error in checking.unpack_bad_lines(job.bad_lines, job.report):
         writer.writerow([error["line"], error["message"]])
     if job.report.get("room_error"):
         writer.writerow(["", job.report["room_error"]])

@@ -88,6 +88,7 @@ def cost_report(request, pk: int):
                 cost_per_day(report),
                 decimals=preferences.decimals,
                 currency=preferences.currency,
+                nonce=getattr(request, "csp_nonce", ""),
             ),
             "currency": preferences.currency,
         }

@@ -344,3 +344,19 @@ def test_the_api_records_a_call_costing_minus_zero_as_free(server_api, extension
     )
     call = Call.objects.get()
     assert call.cost == 0 and not call.cost.is_signed()
+
+
+@pytest.mark.parametrize("field", ["rate_per_minute", "connection_fee"])
+def test_calls_start_reads_a_minus_zero_rate_or_fee_as_zero(server_api, extension_a, field):
+    from tests.api.test_calls_start import start_body
+
+    callerid = add_callerid(extension_a, CALLER, credit=Decimal("1"))
+    body = start_body(callerid, **{field: "__AMOUNT__"})
+    if field == "connection_fee":
+        body["rate_per_minute"] = "0"
+    raw = json.dumps(body).replace('"__AMOUNT__"', "-0.0")
+
+    status, answer = server_api.post("/calls/start", raw)
+
+    assert status in (200, 201), answer
+    assert not any(str(value).startswith("-0") for value in answer.values()), answer

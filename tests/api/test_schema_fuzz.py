@@ -89,6 +89,12 @@ def world(preferences, extension_a, extension_b, org_a):
     )
 
 
+def test_every_operation_of_the_schema_is_fuzzed(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    published = {(path, method.upper()) for path, item in paths.items() for method in item}
+    assert published == set(OPERATIONS)
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 def test_every_answer_matches_the_schema(wsgi_app, world, make_token, path, method, mode):

@@ -42,6 +42,26 @@ def start(**env) -> subprocess.CompletedProcess:
     )
 
 
+def start_python(code: str, **env) -> subprocess.CompletedProcess:
+    """Run `code` after django.setup() in a fresh process (DEBUG on unless env says)."""
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "settings.base",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "DEBUG": "true",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
 def test_it_starts_with_real_secrets():
     result = start(SECRET_KEY=GOOD_KEY, PIN_PEPPER=GOOD_PEPPER)
     assert result.returncode == 0, result.stderr

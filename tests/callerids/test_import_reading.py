@@ -312,11 +312,10 @@ def test_xlsx_list_starting_further_in_keeps_the_sheets_line_numbers():
     out = io.BytesIO()
     workbook.save(out)
     result = read_xlsx(out.getvalue())
-    # Lines 1 and 2 are empty (bad lines, as in a CSV), then column A is empty on line 3:
-    # the lines as the sheet shows them.
+    # Lines 1 and 2 are empty (one bad line for the run, as in a CSV), then column A is
+    # empty on line 3: the lines as the sheet shows them.
     assert [(line.line, fields(line), line.problem) for line in result.lines] == [
-        (1, ("", "", "", ""), EMPTY_LINE),
-        (2, ("", "", "", ""), EMPTY_LINE),
+        (1, ("", "", "", ""), "Empty lines 1 to 2 (2 lines): remove them."),
         (3, ("", "40721000123", "0012", ""), ""),
         (4, ("0721000124", "", "", ""), ""),
     ]

@@ -247,3 +247,24 @@ def test_a_typed_number_that_is_not_this_extensions_is_400(client_for, extension
     response = client_for("reseller_a").get(export_url(extension_a, number="+40799999999", **NOV))
     assert response.status_code == 400
     assert "No CallerID +40799999999 on this extension." in response.content.decode()
+
+
+def test_the_export_buttons_of_a_typed_number_export_the_same_calls(
+    client_for, extension_a, month_of_calls
+):
+    from credit.models import ChargingPreferences
+
+    ChargingPreferences.objects.update_or_create(pk=1, defaults={"default_country": "RO"})
+    cid = month_of_calls["cid"]
+    client = client_for("admin")
+    page = client.get(
+        reverse("credit:cost_report", args=[extension_a.pk]),
+        {"number": "0721 000 123", **NOV},
+    )
+    links = re.findall(r'href="(/exports/cost_report\.csv\?[^"]+)"', page.content.decode())
+    assert links
+    link = links[0].replace("&amp;", "&")
+    assert "number=0721+000+123" in link
+    rows = csv_rows(client.get(link))[1:]
+    assert rows and {row[1] for row in rows} == {cid.number}
+    assert len(rows) == page.context["totals"].calls + page.context["totals"].unmetered_calls

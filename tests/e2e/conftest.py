@@ -40,13 +40,28 @@ def browser():
         browser.close()
 
 
+CSP_WORDS = ("Content Security Policy", "Content-Security-Policy")
+
+
 @pytest.fixture
 def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Every page sends a Content-Security-Policy: anything it blocks (an inline script, a
+    # style attribute, an on…= handler) is reported in the console, and fails the journey.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if any(word in message.text for word in CSP_WORDS)
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
