@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callerids', '0004_number_trigram_index'),
+        ('callerids', '0006_import_tasks'),
     ]
 
     operations = [
