@@ -76,6 +76,7 @@ def record_call(
     *,
     call: dict[str, object],
     callerid_id: int,
+    reseller_id: int,
     charged: Decimal,
     balance_after: Decimal | None,
     actor: Actor,
@@ -100,6 +101,7 @@ def record_call(
         "order_number": "",
         "actor": actor.user.pk if actor.user is not None else None,
         "actor_username": _actor_username(actor),
+        "reseller": reseller_id,
         "created_at": created_at,
     }
     limited = balance_after is not None
@@ -174,11 +176,14 @@ def append(
     amount: Decimal | None,
     balance_after: Decimal | None,
     actor: Actor,
+    reseller_id: int | None = None,
     order_number: str = "",
     one_time_key=None,
     call=None,
 ) -> LedgerEntry:
-    """Append one ledger row; the caller then saves callerid.available/total to match."""
+    """Append one ledger row; the caller then saves callerid.available/total to match.
+    `reseller_id` is the CallerID's reseller (kept on the row for the panel home); when
+    not given, LedgerEntry.save() reads it."""
     if balance_after is not None:
         balance_after = _checked_balance(balance_after)
     return LedgerEntry.objects.create(
@@ -191,4 +196,5 @@ def append(
         call=call,
         actor=actor.user,
         actor_username=_actor_username(actor),
+        reseller_id=reseller_id,
     )

@@ -25,7 +25,7 @@ from callback.audit import Actor
 from callback.models import ApiToken, CallbackExtension
 from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
-from credit import ledger
+from credit import call_days, ledger
 from credit.models import Call
 from credit.money import quantize4
 
@@ -80,7 +80,7 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
 
 
 _EXTENSION_SQL = """
-SELECT e.id FROM callback_callbackextension e
+SELECT e.id, o.reseller_id FROM callback_callbackextension e
   JOIN callback_organization o ON o.id = e.organization_id
  WHERE e.number = %s
 """
@@ -94,7 +94,8 @@ _EXTENSION_IN_RESELLER = Statement(
 # scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
 # CallerID's row only (never the extension, organization or reseller rows it joins).
 _LOCK_SQL = """
-SELECT e.id, c.unlimited, c.available FROM callerids_authorizedcallerid c
+SELECT e.id, c.unlimited, c.available, o.reseller_id, c.status = 'removed'
+  FROM callerids_authorizedcallerid c
   JOIN callback_callbackextension e ON e.id = c.extension_id
   JOIN callback_organization o ON o.id = e.organization_id
  WHERE c.id = %s AND e.number = %s
@@ -110,8 +111,10 @@ _LOCKS = {
 }
 
 
-def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None]:
-    """(extension id, unlimited, available) of the reported CallerID, its row locked until
+def _lock_callerid(
+    token: ApiToken, report: CallReport
+) -> tuple[int, bool, Decimal | None, int, bool]:
+    """(extension id, unlimited, available, reseller id, removed) of the reported CallerID, its row locked until
     the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
     token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
     # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
@@ -123,11 +126,17 @@ def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Deci
     if row is None:
         _extension_id(token, report.extension)  # unknown_extension comes first
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
-    return row[0], bool(row[1]), ledger.decimal_from_db(row[2])
+    return row[0], bool(row[1]), ledger.decimal_from_db(row[2]), row[3], bool(row[4])
 
 
 def _extension_id(token: ApiToken, number: str) -> int:
-    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist.
+    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist."""
+    return _extension(token, number)[0]
+
+
+def _extension(token: ApiToken, number: str) -> tuple[int, int]:
+    """(id, reseller id) of the extension when it is in the token's scope, else
+    CallbackExtension.DoesNotExist.
 
     The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
     extensions only) as one prepared query: this is the PBX's hot path.
@@ -138,7 +147,7 @@ def _extension_id(token: ApiToken, number: str) -> int:
         row = _EXTENSION_IN_RESELLER.fetchone([number, token.reseller_id])
     if row is None:
         raise CallbackExtension.DoesNotExist("unknown extension")
-    return row[0]
+    return row[0], row[1]
 
 
 def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutcome:
@@ -211,8 +220,15 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
         "created_at": now,
     }
     if report.callerid_id is None:
-        fields["extension"] = _extension_id(token, report.extension)
+        fields["extension"], reseller_id = _extension(token, report.extension)
         ledger.insert_row(Call, {**fields, "charged": ZERO, "shortfall": ZERO, "metered": False})
+        call_days.count_call(
+            reseller_id=reseller_id,
+            started_at=report.started_at,
+            metered=False,
+            seconds=report.duration_seconds,
+            cost=cost,
+        )
         return CallOutcome(
             created=True,
             call_id=report.call_id,
@@ -228,7 +244,7 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
     # run only the computation in Decimal and the writes (call, ledger row, balance).
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
-    fields["extension"], unlimited, available = _lock_callerid(token, report)
+    fields["extension"], unlimited, available, reseller_id, removed = _lock_callerid(token, report)
     if unlimited:
         charged, shortfall, balance = cost, ZERO, None
     else:
@@ -239,10 +255,22 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
     ledger.record_call(
         call={**fields, "charged": charged, "shortfall": shortfall, "metered": True},
         callerid_id=report.callerid_id,
+        reseller_id=reseller_id,
         charged=charged,
         balance_after=balance,
         actor=actor,
         created_at=now,
+    )
+    # The reseller's day and credit totals last (the lock order of credit_totals).
+    call_days.count_call(
+        reseller_id=reseller_id,
+        started_at=report.started_at,
+        metered=True,
+        seconds=report.duration_seconds,
+        cost=cost,
+        charged=charged,
+        shortfall=shortfall,
+        outstanding_change=ZERO if unlimited or removed else -charged,
     )
     return CallOutcome(
         created=True,
