@@ -41,11 +41,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('reseller', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='callback.reseller')),
                 ('outstanding', models.DecimalField(decimal_places=4, default=0, max_digits=24)),
-                ('unlimited', models.PositiveIntegerField(default=0)),
+                ('unlimited', models.IntegerField(default=0)),
             ],
             options={
                 'verbose_name_plural': 'credit totals',
-                'constraints': [models.CheckConstraint(condition=models.Q(('outstanding__gte', 0)), name='credit_totals_not_negative')],
             },
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
