@@ -36,6 +36,17 @@ class LedgerKind(models.TextChoices):
     CALL = "call", "Call"
 
 
+# The "Type" of a recharge history row, as the pages and exports name it (issue 22).
+HISTORY_TYPES = {
+    LedgerKind.INITIAL: "Initial credit",
+    LedgerKind.RECHARGE: "Recharge",
+    LedgerKind.ADJUSTMENT: "Adjustment",
+    LedgerKind.SET_UNLIMITED: "Unlimited",
+    LedgerKind.SET_LIMITED: "Limit set",
+    LedgerKind.CALL: "Call",
+}
+
+
 class LedgerEntry(models.Model):
     """One row of a CallerID's ledger (SPEC §6.1). Never updated, never deleted."""
 
@@ -101,6 +112,10 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} -> {self.balance_after}"
+
+    @property
+    def type_label(self) -> str:
+        return HISTORY_TYPES.get(self.kind, self.kind)
 
     def save(self, *args, **kwargs):
         if self.reseller_id is None and self.callerid_id is not None:

@@ -1,6 +1,6 @@
 """URLs of the credit app: each views module brings its own urlpatterns."""
 
-from credit.views import charging, cost_report, credit_page
+from credit.views import charging, cost_report, credit_page, credit_watch
 
 app_name = "credit"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *charging.urlpatterns,
     *credit_page.urlpatterns,
     *cost_report.urlpatterns,
+    *credit_watch.urlpatterns,
 ]

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET
 from callback import scoping
 from callback.context_processors import NAVIGATION, _navigation
 from callback.models import Role
-from callerids.selectors import room_left
+from credit.charts import cost_charts
+from credit.selectors import get_preferences
+from credit.selectors_home import panel_home
 
 # One line under each shortcut on the panel, by URL name (the navigation's own entries).
 SHORTCUT_HELP = {
@@ -41,8 +43,9 @@ def _shortcuts(items: list[dict]) -> list[dict]:
 
 
 def home(request):
-    """The panel: who you are, your access, the license room (from counters only) and
-    shortcuts to the pages of your role."""
+    """The panel home (SPEC §14): who you are and your access, then the state of the
+    business in your scope (credit_home.panel_home: counters and bounded queries only),
+    and shortcuts to the pages of your role."""
     user = request.user
     role = scoping.role_of(user)
     context = {"role": role, "reseller": scoping.reseller_of(user)}
@@ -52,8 +55,19 @@ def home(request):
     context["role_label"] = Role(role).label if role in Role.values else role
     context["can_write"] = scoping.can_write(user)
     context["server_wide"] = scoping.is_server_wide(user)
-    context["room"] = room_left(user)  # reads the license / reseller counters, never counts rows
     context["shortcuts"] = _shortcuts(_navigation(role, ""))
+    preferences = get_preferences()
+    request._charging_preferences = preferences  # the {% money %} tag reuses it
+    panel = panel_home(user)
+    context |= {
+        "panel": panel,
+        "room": panel.room,
+        "currency": preferences.currency,
+        "chart": cost_charts(
+            panel.days, decimals=preferences.decimals, currency=preferences.currency
+        ),
+        "watch_url": reverse("credit:credit_watch"),
+    }
     return render(request, "home.html", context)
 
 

@@ -114,9 +114,10 @@ _LOCKS = {
 def _lock_callerid(
     token: ApiToken, report: CallReport
 ) -> tuple[int, bool, Decimal | None, int, bool]:
-    """(extension id, unlimited, available, reseller id, removed) of the reported CallerID, its row locked until
-    the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
-    token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
+    """(extension id, unlimited, available, reseller id, removed) of the reported CallerID,
+    its row locked until the transaction ends; CallbackExtension.DoesNotExist when the
+    extension is not in the token's scope, else AuthorizedCallerID.DoesNotExist when the
+    CallerID is not on it."""
     # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
     for_update = connection.features.has_select_for_update
     params = [report.callerid_id, report.extension]
