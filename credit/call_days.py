@@ -105,19 +105,23 @@ def computed() -> dict[tuple[int, dt.date], dict[str, object]]:
             calls.annotate(day=TruncDate("started_at", tzinfo=server_zone()))
             .values(reseller, "day")
             .annotate(
-                calls=Count("id", filter=metered),
-                seconds=Sum("duration_seconds", filter=metered),
-                cost=Sum("cost", filter=metered),
-                charged=Sum("charged", filter=metered),
-                shortfall=Sum("shortfall", filter=metered),
-                unmetered_calls=Count("id", filter=unmetered),
-                unmetered_seconds=Sum("duration_seconds", filter=unmetered),
-                unmetered_cost=Sum("cost", filter=unmetered),
+                sum_calls=Count("id", filter=metered),
+                sum_seconds=Sum("duration_seconds", filter=metered),
+                sum_cost=Sum("cost", filter=metered),
+                sum_charged=Sum("charged", filter=metered),
+                sum_shortfall=Sum("shortfall", filter=metered),
+                sum_unmetered_calls=Count("id", filter=unmetered),
+                sum_unmetered_seconds=Sum("duration_seconds", filter=unmetered),
+                sum_unmetered_cost=Sum("cost", filter=unmetered),
             )
         )
         for row in rows:
             result[(row[reseller], row["day"])] = {
-                name: (quantize4(row[name] or ZERO) if name in _MONEY else row[name] or 0)
+                name: (
+                    quantize4(row[f"sum_{name}"] or ZERO)
+                    if name in _MONEY
+                    else row[f"sum_{name}"] or 0
+                )
                 for name in COLUMNS
             }
         return result

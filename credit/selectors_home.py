@@ -118,9 +118,9 @@ def _day_rows(reseller_id: int | None, first: dt.date, last: dt.date):
     )
     totals: dict[dt.date, dict[str, object]] = {}
     if connection.vendor == "postgresql":
-        rows = qs.values("day").annotate(**{name: Sum(name) for name in names})
+        rows = qs.values("day").annotate(**{f"sum_{name}": Sum(name) for name in names})
         for row in rows:
-            totals[row["day"]] = {name: row[name] for name in names}
+            totals[row["day"]] = {name: row[f"sum_{name}"] for name in names}
         return totals
     for row in qs.values("day", *names):
         day = totals.setdefault(row["day"], dict.fromkeys(names, 0))
