@@ -113,10 +113,6 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} -> {self.balance_after}"
 
-    @property
-    def type_label(self) -> str:
-        return HISTORY_TYPES.get(self.kind, self.kind)
-
     def save(self, *args, **kwargs):
         if self.reseller_id is None and self.callerid_id is not None:
             self.reseller_id = (
@@ -126,6 +122,10 @@ class LedgerEntry(models.Model):
                 .first()
             )
         super().save(*args, **kwargs)
+
+    @property
+    def type_label(self) -> str:
+        return HISTORY_TYPES.get(self.kind, self.kind)
 
 
 class SubmissionKey(models.Model):

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -69,6 +70,13 @@ def home(request):
         "watch_url": reverse("credit:credit_watch"),
     }
     return render(request, "home.html", context)
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required

@@ -132,10 +132,9 @@ def import_confirm(request, pk, token):
         )
         status = "changed"
     else:
+        # A success needs no message of its own: the report page says what was imported.
         if outcome.already_imported:
             messages.info(request, "This file was already imported; nothing was added again.")
-        else:
-            messages.success(request, f"Imported {outcome.count:,} authorized CallerIDs.")
         status = "imported"
     if _wants_json(request):
         return JsonResponse({"status": status, "redirect": report_url})
