@@ -122,6 +122,13 @@ class AuthorizedCallerID(models.Model):
                 condition=~models.Q(status="removed"),
                 name="callerid_list_total",
             ),
+            # The panel home's "low on credit" and "no credit left" over the whole server
+            # (a reseller's go through callerid_list_available, extension by extension).
+            models.Index(
+                fields=["available", "id"],
+                condition=~models.Q(status="removed") & models.Q(unlimited=False),
+                name="callerid_credit_watch",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from callback import scoping
@@ -85,11 +85,12 @@ def credit_watch(user, state: str) -> QuerySet[AuthorizedCallerID]:
     """The CallerIDs of the user's scope that are low on credit (`low`) or have none left
     (`empty`), lowest balance first: limited, not removed. Read through the index on
     (extension, available) of the CallerIDs that are not removed."""
-    qs = scoping.callerids_for(user).exclude(status=CallerIDStatus.REMOVED)
+    # The condition of the callerid_credit_watch index, spelled as it is.
+    qs = scoping.callerids_for(user).filter(~Q(status=CallerIDStatus.REMOVED) & Q(unlimited=False))
     if state == EMPTY:
-        qs = qs.filter(unlimited=False, available=0)
+        qs = qs.filter(available=0)
     elif state == LOW:
-        qs = qs.filter(unlimited=False, available__gt=0, available__lt=low_credit_threshold())
+        qs = qs.filter(available__gt=0, available__lt=low_credit_threshold())
     else:
         return qs.none()
     return qs.order_by("available", "id")
@@ -136,10 +137,32 @@ def _add(totals: CallTotals, row: dict) -> None:
     totals.shortfall += quantize4(row["shortfall"])
 
 
+def _cost_days(rows, first: dt.date) -> list[DayCost]:
+    days = []
+    for n in range(CHART_DAYS):
+        day = first + dt.timedelta(days=n)
+        row = rows.get(day)
+        metered = quantize4(row["cost"]) if row else ZERO
+        unmetered = quantize4(row["unmetered_cost"]) if row else ZERO
+        days.append(DayCost(day=day, metered=metered, unmetered=unmetered))
+    return days
+
+
+def _reseller_scope(user) -> int | None:
+    return None if scoping.is_server_wide(user) else scoping.reseller_id_of(user)
+
+
+def cost_days(user) -> list[DayCost]:
+    """The home chart's 30 days (the last is today), metered and unmetered cost apart."""
+    today = timezone.localdate(timezone=server_zone())
+    first = today - dt.timedelta(days=CHART_DAYS - 1)
+    return _cost_days(_day_rows(_reseller_scope(user), first, today), first)
+
+
 def panel_home(user) -> PanelHome:
     """The panel home's figures for a user with a role (scoping decides the scope)."""
     server_wide = scoping.is_server_wide(user)
-    reseller_id = None if server_wide else scoping.reseller_id_of(user)
+    reseller_id = _reseller_scope(user)
     room = room_left(user)
     if server_wide:
         active = room.used
@@ -166,13 +189,7 @@ def panel_home(user) -> PanelHome:
             _add(month_totals, row)
         if day == today:
             _add(today_totals, row)
-    days = []
-    for n in range(CHART_DAYS):
-        day = chart_first + dt.timedelta(days=n)
-        row = rows.get(day)
-        metered = quantize4(row["cost"]) if row else ZERO
-        unmetered = quantize4(row["unmetered_cost"]) if row else ZERO
-        days.append(DayCost(day=day, metered=metered, unmetered=unmetered))
+    days = _cost_days(rows, chart_first)
 
     recent = LedgerEntry.objects.exclude(kind=LedgerKind.CALL)
     if reseller_id is not None:

@@ -1,6 +1,6 @@
 """URLs of the credit app: each views module brings its own urlpatterns."""
 
-from credit.views import charging, cost_report, credit_page, credit_watch
+from credit.views import charging, cost_report, credit_page, credit_watch, home_chart
 
 app_name = "credit"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *credit_page.urlpatterns,
     *cost_report.urlpatterns,
     *credit_watch.urlpatterns,
+    *home_chart.urlpatterns,
 ]

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET
 from callback import scoping
 from callback.context_processors import NAVIGATION, _navigation
 from callback.models import Role
-from credit.charts import cost_charts
 from credit.selectors import get_preferences
 from credit.selectors_home import panel_home
 
@@ -64,9 +63,6 @@ def home(request):
         "panel": panel,
         "room": panel.room,
         "currency": preferences.currency,
-        "chart": cost_charts(
-            panel.days, decimals=preferences.decimals, currency=preferences.currency
-        ),
         "watch_url": reverse("credit:credit_watch"),
     }
     return render(request, "home.html", context)

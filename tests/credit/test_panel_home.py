@@ -20,7 +20,7 @@ from callerids.services.validation import NewCallerID
 from credit import call_days
 from credit.models import Call, CallDay, LedgerEntry, LedgerKind
 from credit.selectors_cost import server_zone
-from credit.selectors_home import CHART_DAYS, low_credit_threshold
+from credit.selectors_home import CHART_DAYS, cost_days, low_credit_threshold
 from credit.services.calls import CallReport, report_call
 from credit.services.recharge import add_credit
 
@@ -294,3 +294,35 @@ def test_the_low_credit_list_asks_the_database_a_fixed_number_of_times(
     client = client_for("admin")
     with django_assert_max_num_queries(8):
         assert client.get(reverse("credit:credit_watch"), {"state": "empty"}).status_code == 200
+
+
+@pytest.mark.parametrize("size", ["wide", "compact"])
+@pytest.mark.parametrize("role", list(SCOPES))
+def test_the_chart_image_draws_the_scopes_days(client_for, business, role, size):
+    response = client_for(role).get(reverse("credit:home_cost_chart", args=[size]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert "private" in response["Cache-Control"]
+    svg = response.content.decode()
+    assert svg.lstrip().startswith("<svg") and "<script" not in svg
+    # pygal writes each bar's value: the scope's costs per day are drawn, not another's
+    days = cost_days(response.wsgi_request.user)
+    assert [day.metered + day.unmetered for day in days] == expected(
+        business[SCOPES[role]] if SCOPES[role] else None
+    )["chart"]
+    drawn = [day.metered for day in days if day.metered]
+    assert drawn and all(f"{amount:.2f} EUR" in svg for amount in drawn)
+
+
+def test_the_chart_image_is_for_users_with_a_role_only(client_for, client, business):
+    url = reverse("credit:home_cost_chart", args=["wide"])
+    assert client.get(url).status_code == 302
+    assert (
+        client_for("admin").get(reverse("credit:home_cost_chart", args=["huge"])).status_code == 404
+    )
+
+
+def test_the_home_gives_the_chart_figures_as_a_table_too(client_for, business):
+    html = client_for("reseller_a").get(reverse("home")).content.decode()
+    assert 'data-testid="home-chart-table"' in html
+    assert reverse("credit:home_cost_chart", args=["compact"]) in html
