@@ -146,13 +146,21 @@ def changes(before, after) -> list[tuple[str, str | None, str | None]]:
 
 
 class AuditTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(
+        verbose_name="When", format="Y-m-d H:i:s", attrs={"td": {"class": "text-nowrap"}}
+    )
     actor_label = tables.Column(verbose_name="Who")
     action = tables.Column()
     object_type = tables.Column(verbose_name="Object type")
     object_repr = tables.Column(verbose_name="Object")
     address = tables.Column(verbose_name="From", default="")
-    changes = tables.Column(verbose_name="Changes", orderable=False, empty_values=(), accessor="pk")
+    changes = tables.Column(
+        verbose_name="Changes",
+        orderable=False,
+        empty_values=(),
+        accessor="pk",
+        attrs={"td": {"class": "audit-changes"}},
+    )
 
     class Meta:
         model = AuditEvent
@@ -188,11 +196,14 @@ class AuditTable(tables.Table):
         if not lines and not record.before and not record.after:
             return EMPTY
         summary = format_html_join("", "{}", ((line,) for line in lines)) if lines else ""
+        # A new object (nothing before): its fields flow on as one paragraph, not a line each.
+        listing = "changes changes-new" if not record.before else "changes"
         return format_html(
-            '<ul class="changes">{}</ul><details class="small"><summary>Raw values</summary>'
+            '<ul class="{}">{}</ul><details class="small"><summary>Raw values</summary>'
             '<div class="text-break"><span class="text-body-secondary">Before:</span> '
             '<code>{}</code><br><span class="text-body-secondary">After:</span> '
             "<code>{}</code></div></details>",
+            listing,
             summary or format_html("<li>{}</li>", "no field changed"),
             _values(record.before) or EMPTY,
             _values(record.after) or EMPTY,
