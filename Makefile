@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format e2e install migrate clean
 
+# Quiet unless it fails: the whole pip log is printed only then.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet '.[dev]'
-	rm -rf build *.egg-info
-	touch $(STAMP)
+	@echo "Installing the pinned dependencies into $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@{ $(PY) -m pip install --upgrade pip && $(PY) -m pip install '.[dev]'; } \
+		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; echo "Install failed."; exit 1; }
+	@rm -rf build *.egg-info
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -23,9 +25,10 @@ migrate: $(STAMP)
 # The development server on SQLite with demo data; DEBUG defaults to on here only.
 run: export DEBUG ?= true
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py migrate --noinput --verbosity 0
+	@$(PY) manage.py seed_demo --if-empty --verbosity 0
+	@$(PY) manage.py demo_banner --url http://127.0.0.1:$(PORT)/
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -33,7 +33,7 @@ def setup_django(*, settings_module: str = "settings.base") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-    os.environ.setdefault("PIN_PEPPER", "bench-only-pepper")
+    os.environ.setdefault("PIN_PEPPER", "bench-only-pepper-never-for-production")
     # No collectstatic for a benchmark: static URLs without the manifest (a dict lookup
     # either way).
     os.environ.setdefault("STATIC_MANIFEST", "false")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.base")
 os.environ.setdefault("DEBUG", "false")  # no query log kept in memory
 os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("PIN_PEPPER", "bench-only")
+os.environ.setdefault("PIN_PEPPER", "bench-only-pepper-never-for-production")
 
 
 def make_file(lines: int, file_format: str) -> bytes:

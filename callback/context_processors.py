@@ -13,6 +13,7 @@ NAVIGATION = [
     ("Audit log", "callback:audit_list", {"admin"}),
     ("License", "callerids:license", {"admin"}),
     ("Charging", "credit:charging", {"admin"}),
+    ("Destination rules", "callback:destination_rules", {"admin", "reseller"}),
 ]
 
 

@@ -6,9 +6,19 @@ from django.contrib.auth import get_user_model
 
 from callback.audit import SYSTEM
 from callback.models import Organization, Reseller, Role
+from callback.services.server_settings import update_charging_preferences
 from callback.services.tenancy import create_organization, create_reseller, create_user
 
 DEMO_PASSWORD = "demo-password-123"
+# Numbers typed without a country prefix are read as Romanian ones (SPEC §5.4), so the
+# demo's callers can be typed as "0720 000 101" as well as "+40720000101".
+DEMO_COUNTRY = "RO"
+
+# The README's first API example, word for word (tests/callback/test_readme_example.py
+# compares the two and runs the README's copy against the demo data).
+API_EXAMPLE = r"""curl -s -X POST {url}api/v1/callback/authorize \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{{"extension": "0003*001", "caller_id": "0720 000 101"}}'"""
 
 RESELLERS = [
     # name, may grant Unlimited, maximum active CallerIDs, organizations
@@ -26,8 +36,22 @@ USERS = [
 ]
 
 
+def _set_default_country() -> None:
+    from credit.selectors import get_preferences
+
+    preferences = get_preferences()
+    if not preferences.default_country:
+        update_charging_preferences(
+            actor=SYSTEM,
+            currency=preferences.currency,
+            decimals=preferences.decimals,
+            default_country=DEMO_COUNTRY,
+        )
+
+
 def seed(stdout) -> None:
     """Create what is missing (through the services, so it is audited) and print the logins."""
+    _set_default_country()
     resellers = {}
     for name, unlimited, cap, organizations in RESELLERS:
         reseller = Reseller.objects.filter(name__iexact=name).first() or create_reseller(

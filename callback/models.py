@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Lower
 
 EXTENSION_NUMBER_RE = r"^[0-9]{1,10}(\*[0-9]{1,10})?$"
 
@@ -159,6 +160,34 @@ class CallbackExtension(models.Model):
     outbound_callerid = models.CharField(
         max_length=16, blank=True, verbose_name="CallerID number (set by user)"
     )
+    # Call admission (SPEC §11): the hard limits calls/start answers and enforces.
+    max_call_duration_seconds = models.PositiveIntegerField(
+        default=3600,
+        validators=[MinValueValidator(60), MaxValueValidator(86400)],
+        verbose_name="maximum call duration (seconds)",
+    )
+    # None = no limit.
+    max_calls_per_callerid = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=1,
+        validators=[MinValueValidator(1)],
+        verbose_name="maximum simultaneous calls per CallerID",
+    )
+    max_calls = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="maximum simultaneous calls on this extension",
+    )
+    daily_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="daily spending limit per CallerID",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -178,10 +207,70 @@ class CallbackExtension(models.Model):
             models.CheckConstraint(
                 condition=models.Q(min_credit__gte=0), name="extension_min_credit_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    max_call_duration_seconds__gte=60, max_call_duration_seconds__lte=86400
+                ),
+                name="extension_max_call_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_calls_per_callerid__gte=1)
+                | models.Q(max_calls_per_callerid__isnull=True),
+                name="extension_max_calls_per_callerid_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_calls__gte=1) | models.Q(max_calls__isnull=True),
+                name="extension_max_calls_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_limit__gte=0) | models.Q(daily_limit__isnull=True),
+                name="extension_daily_limit_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+class DestinationRules(models.Model):
+    """Where calls may go (SPEC §11): one set for the server (reseller None), one per
+    reseller; a call must pass both. Changed by the destination-rules page, audited."""
+
+    reseller = models.OneToOneField(
+        Reseller,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="destination_rules",
+    )
+    # E.164 prefixes ("+882"), one per entry, normalized to "+" and digits.
+    blocked_prefixes = models.JSONField(default=list, blank=True)
+    # ISO 3166-1 alpha-2 codes; empty = every country.
+    allowed_countries = models.JSONField(default=list, blank=True)
+    refuse_premium = models.BooleanField(
+        default=True, verbose_name="refuse premium-rate and shared-cost numbers"
+    )
+    max_rate_per_minute = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="maximum rate per minute",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "destination rules"
+        constraints = [
+            # One server-wide row (reseller NULL): NULLs are distinct in a plain unique key.
+            models.UniqueConstraint(
+                Coalesce("reseller", Value(0)), name="destination_rules_one_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Destination rules of {self.reseller or 'the server'}"
 
 
 class AuditEvent(models.Model):

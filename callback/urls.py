@@ -1,6 +1,6 @@
 """URLs of the callback app: each views module brings its own urlpatterns."""
 
-from callback.views import audit, extensions, tenancy, tokens
+from callback.views import audit, destination_rules, extensions, tenancy, tokens
 
 app_name = "callback"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *audit.urlpatterns,
     *extensions.urlpatterns,
     *tokens.urlpatterns,
+    *destination_rules.urlpatterns,
 ]

@@ -3,6 +3,8 @@
 `ledger_failures()` reads the CallerIDs and their ledger rows as two streams in the same
 order (CallerID id, then row id) and walks them side by side, so memory stays flat on a
 million CallerIDs; every sum is done in Python Decimal.
+`hold_failures()` checks SPEC §11's invariant: a limited CallerID's open holds never sum
+to more than its balance.
 `counter_failures()` compares License and Reseller counters with the real counts of
 enabled CallerIDs (aggregated by the database).
 """
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count
+from django.utils import timezone
 
 from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.selectors import get_license
-from credit.models import LedgerEntry, LedgerKind
+from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
 
 CHUNK = 5000
 GRANTS = (LedgerKind.INITIAL, LedgerKind.RECHARGE, LedgerKind.ADJUSTMENT)
@@ -136,6 +139,56 @@ def ledger_failures() -> Iterator[Failure]:
             problems.append(f"total credit {total}, the ledger says {ledger_total}")
         if problems:
             yield Failure(pk, number, extension, "; ".join(problems))
+
+
+def hold_failures(*, now=None) -> Iterator[Failure]:
+    """CallerIDs whose open holds break SPEC §11's invariant: for a limited CallerID they
+    never sum to more than its balance; an Unlimited one reserves nothing.
+
+    Streams the open holds in CallerID order (few rows: calls in progress) and sums each
+    CallerID's in Decimal; holds past their expiry count for nothing, as on the hot path.
+    """
+    now = now or timezone.now()
+    holds = (
+        CallHold.objects.filter(status=HoldStatus.OPEN, expires_at__gt=now, callerid__isnull=False)
+        .order_by("callerid_id", "pk")
+        .values_list(
+            "callerid_id",
+            "reserved",
+            "callerid__number",
+            "callerid__extension__number",
+            "callerid__unlimited",
+            "callerid__available",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    current = None
+    for callerid_id, reserved, number, extension, unlimited, available in holds:
+        if current is None or current[0] != callerid_id:
+            if current is not None:
+                yield from _hold_problem(*current)
+            current = [callerid_id, number, extension, unlimited, available, 0, Decimal("0")]
+        current[5] += 1
+        current[6] += reserved
+    if current is not None:
+        yield from _hold_problem(*current)
+
+
+def _hold_problem(callerid_id, number, extension, unlimited, available, count, reserved):
+    if unlimited and reserved:
+        yield Failure(
+            callerid_id,
+            number,
+            extension,
+            f"Unlimited, but {count} open hold(s) reserve {reserved}",
+        )
+    elif not unlimited and reserved > available:
+        yield Failure(
+            callerid_id,
+            number,
+            extension,
+            f"{count} open hold(s) reserve {reserved}, more than the balance {available}",
+        )
 
 
 def counter_failures() -> list[str]:

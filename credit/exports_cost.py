@@ -1,6 +1,6 @@
 """Export of a callback extension's cost report (SPEC §7, §8): the page's rows, all pages.
 
-It takes the page's parameters (`from`, `to`, `callerid`, `sort`) plus `extension`, and
+It takes the page's parameters (`from`, `to`, `number`, `callerid`, `sort`) plus `extension`, and
 checks them with the page's own form, so the export holds exactly the report's calls.
 """
 
@@ -17,7 +17,7 @@ from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, Column
 from exports.exporters import Exporter, ExportParamsError, file_name_part
 from exports.registry import register
 
-SEARCH_PARAMS = ("from", "to", "callerid", "sort")
+SEARCH_PARAMS = ("from", "to", "number", "callerid", "sort")
 
 
 @register
@@ -36,7 +36,7 @@ class CostReportExporter(Exporter):
         # extension's answers 404 as on the page, bad dates answer 400.
         self.extension = scoping.get_extension_for_user(user, self.object_id("extension"))
         data = QueryDict(mutable=True)
-        for name in ("from", "to", "callerid"):
+        for name in ("from", "to", "number", "callerid"):
             if name in params:
                 data[name] = params[name]
         form = CostReportForm(data, extension=self.extension)

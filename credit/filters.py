@@ -12,6 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from callback.dates import DayFilter
+
 
 def start_of_day(day: datetime.date) -> datetime.datetime:
     """Midnight of `day` in the server time zone (settings.TIME_ZONE), as an aware datetime."""
@@ -34,12 +36,9 @@ class RechargeHistoryFilter(django_filters.FilterSet):
     order_number = django_filters.CharFilter(
         label="Order number", field_name="order_number", lookup_expr="icontains", max_length=64
     )
-    date_from = django_filters.DateFilter(
-        label="From", method="filter_from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = django_filters.DateFilter(
-        label="To", method="filter_to", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    # DayFilter refuses a date near the calendar's ends: filter_to adds a day to it.
+    date_from = DayFilter(label="From", method="filter_from")
+    date_to = DayFilter(label="To", method="filter_to")
 
     class Meta:
         fields: list[str] = []

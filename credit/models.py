@@ -219,3 +219,86 @@ class CallDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reseller_id} {self.day}: {self.calls + self.unmetered_calls} calls"
+
+
+class HoldStatus(models.TextChoices):
+    OPEN = "open", "In progress"
+    SETTLED = "settled", "Settled"
+    EXPIRED = "expired", "Expired"
+    RELEASED = "released", "Released by a user"
+
+
+class CallHold(models.Model):
+    """A call in progress (SPEC §11): asked by `POST /api/v1/calls/start`, it reserves part
+    of the CallerID's credit until the call is reported (settled), expires, or a user
+    releases it. A reservation, not money: no ledger row. Never deleted."""
+
+    call_id = models.CharField(max_length=128, unique=True)
+    extension = models.ForeignKey(
+        "callback.CallbackExtension", on_delete=models.PROTECT, related_name="holds"
+    )
+    # None in the open modes (unmetered: nothing is held, only the limits apply).
+    callerid = models.ForeignKey(
+        "callerids.AuthorizedCallerID",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="holds",
+    )
+    destination = models.CharField(max_length=64)
+    rate_per_minute = models.DecimalField(max_digits=14, decimal_places=4)
+    connection_fee = models.DecimalField(max_digits=14, decimal_places=4)
+    max_duration_seconds = models.PositiveIntegerField()
+    # What the start answered (None for Unlimited and unmetered calls), kept for its replay.
+    held = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    available_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # What this hold keeps out of the balance while open: `held`, or 0 when nothing is
+    # held (Unlimited, unmetered) and once the CallerID was set Unlimited during the call.
+    reserved = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.OPEN)
+    started_at = models.DateTimeField()
+    # started_at + max_duration_seconds + the grace for a late report (SPEC §11, Expiry).
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The reported call that settled it.
+    settled_call = models.OneToOneField(
+        Call, on_delete=models.PROTECT, null=True, blank=True, related_name="hold"
+    )
+    token = models.ForeignKey(
+        "callback.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The open holds of a CallerID / of an extension / due to expire: the hot
+            # path's sums and counts read only the open rows.
+            models.Index(
+                fields=["callerid", "expires_at"],
+                condition=models.Q(status="open"),
+                name="hold_open_by_callerid",
+            ),
+            models.Index(
+                fields=["extension", "expires_at"],
+                condition=models.Q(status="open"),
+                name="hold_open_by_extension",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="open"),
+                name="hold_open_by_expiry",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rate_per_minute__gte=0, connection_fee__gte=0, reserved__gte=0),
+                name="hold_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == HoldStatus.OPEN

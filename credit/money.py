@@ -29,11 +29,21 @@ def parse_amount(
         value = Decimal(raw)
     except InvalidOperation:
         raise ValidationError(f"Enter a number for the {field}.", code="invalid") from None
-    check_amount(value, decimals=decimals, allow_negative=allow_negative)
-    return value
+    return check_amount(value, decimals=decimals, allow_negative=allow_negative)
 
 
-def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False) -> None:
+def unsigned_zero(value: Decimal) -> Decimal:
+    """Negative zero ("-0", "-0.00", a JSON -0.0) as plain zero.
+
+    A Decimal keeps the sign of a typed "-0": it would be recorded and shown as "-0.00" and
+    answered as "-0.0000", which no money pattern accepts. Every parser of money ends here.
+    """
+    return abs(value) if value.is_zero() else value
+
+
+def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False) -> Decimal:
+    """The amount if it is one a user may move (decimals, sign, size), negative zero as zero;
+    ValidationError otherwise."""
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > decimals:
         if decimals == 0:
@@ -43,6 +53,7 @@ def check_amount(value: Decimal, *, decimals: int, allow_negative: bool = False)
         raise ValidationError("Enter an amount of 0 or more.", code="negative")
     if abs(value) > MAX_OPERATION:
         raise ValidationError("One operation moves at most 1,000,000.", code="too_large")
+    return unsigned_zero(value)
 
 
 def quantize4(value: Decimal) -> Decimal:

@@ -46,7 +46,9 @@ class CostReportFilter:
     extension: CallbackExtension
     first_day: dt.date
     last_day: dt.date
-    callerid: object | None = None  # callerids.models.AuthorizedCallerID
+    callerid: object | None = None  # callerids.models.AuthorizedCallerID, the one shown
+    # Every CallerID the report covers: a typed number may match a removed CallerID too.
+    callerid_ids: tuple[int, ...] = ()
 
     @property
     def starts_at(self) -> dt.datetime:
@@ -69,7 +71,7 @@ def _calls_in(report: CostReportFilter) -> QuerySet[Call]:
         started_at__lt=report.ends_before,
     )
     if report.callerid is not None:
-        qs = qs.filter(callerid=report.callerid)
+        qs = qs.filter(callerid_id__in=report.callerid_ids or (report.callerid.pk,))
     return qs.order_by()
 
 

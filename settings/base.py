@@ -13,11 +13,27 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 PIN_PEPPER = env_str("PIN_PEPPER")
+# The values .env.example shows: a copied example must not reach production.
+PLACEHOLDERS = {
+    "SECRET_KEY": "change-me-to-a-long-random-string",
+    "PIN_PEPPER": "change-me-to-another-long-random-string",
+}
+PIN_PEPPER_MIN_LENGTH = 32
 if not DEBUG:
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    if not PIN_PEPPER:
-        raise ImproperlyConfigured("PIN_PEPPER is required when DEBUG is off")
+    for _name, _value in (("SECRET_KEY", SECRET_KEY), ("PIN_PEPPER", PIN_PEPPER)):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} is required when DEBUG is off")
+        if _value == PLACEHOLDERS[_name]:
+            raise ImproperlyConfigured(
+                f"{_name} is the placeholder of .env.example: set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    if len(PIN_PEPPER) < PIN_PEPPER_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"PIN_PEPPER must be at least {PIN_PEPPER_MIN_LENGTH} characters long "
+            f"(it has {len(PIN_PEPPER)}): python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'"
+        )
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-secret-key-change-me"
 PIN_PEPPER = PIN_PEPPER or "dev-only-insecure-pin-pepper"
 
@@ -81,8 +97,12 @@ TEMPLATES = [
 
 # SQLite by default (an embedded file); DATABASE_URL for PostgreSQL or another SQLite file.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Health checks: a persistent connection the database dropped (restart, failover) is
+# replaced at the start of the next request instead of failing it.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite ignores SELECT ... FOR UPDATE: start every transaction IMMEDIATE so writers queue.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -57,8 +59,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return error_response(api, request, 401, UNAUTHENTICATED, UNAUTHENTICATED_DETAIL)
 
+    def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Django's own answer would be its HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The body is larger than {limit:,} bytes."
+        return error_response(api, request, 413, MALFORMED, detail)
+
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        # ninja raises HttpError(400) for a body that is not JSON.
+        # ninja raises HttpError(400) for a body its parser refused: not JSON, or the
+        # parser's own ApiError (a body that is not application/json).
+        if isinstance(exc.__cause__, ApiError):
+            return on_api_error(request, exc.__cause__)
         if exc.status_code == 400:
             return error_response(api, request, 400, MALFORMED, "The body is not valid JSON.")
         if exc.status_code == 401:
@@ -69,3 +80,4 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ValidationError, on_validation_error)
     api.add_exception_handler(AuthenticationError, on_authentication_error)
     api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(RequestDataTooBig, on_body_too_big)

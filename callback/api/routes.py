@@ -16,6 +16,7 @@ from callback.api.auth import BearerToken
 from callback.api.authorize import decide
 from callback.api.errors import (
     CALL_ID_CONFLICT,
+    MALFORMED,
     UNKNOWN_CALLERID,
     UNKNOWN_EXTENSION,
     ApiError,
@@ -28,13 +29,22 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.pin_verification import verify_pin
 from credit.money import quantize4
 from credit.selectors import get_preferences
-from credit.services.calls import CallIdConflict, CallOutcome, CallReport, report_call
+from credit.selectors_holds import held_by_calls_in_progress
+from credit.services.calls import CallIdConflict, CallOutcome, CallReport, MissingCost, report_call
+from credit.services.holds import CallStart, StartOutcome, start_call
 
 
 class DecimalJSONParser(Parser):
-    """JSON with numbers read as Decimal: a cost sent as 0.1 stays exactly 0.1."""
+    """JSON with numbers read as Decimal: a cost sent as 0.1 stays exactly 0.1.
+
+    Only an `application/json` body is read: any other answers 415 (ninja wraps this error
+    in its 400; install_error_handlers unwraps it). A body over Django's upload limit never
+    gets here: errors.py answers it 413.
+    """
 
     def parse_body(self, request: HttpRequest):
+        if request.content_type != "application/json":
+            raise ApiError(415, MALFORMED, "Send the body as JSON: Content-Type: application/json.")
         return json.loads(request.body, parse_float=Decimal)
 
 
@@ -144,7 +154,56 @@ def report_call_view(request: HttpRequest, payload: schemas.CallRequest):
         raise ApiError(
             409, CALL_ID_CONFLICT, "This call_id was already reported for another call."
         ) from None
+    except MissingCost:
+        raise ApiError(
+            400, MALFORMED, "cost is required for a call that was not started (calls/start)."
+        ) from None
     return Status(201 if outcome.created else 200, _call_body(outcome))
+
+
+def _start_body(outcome: StartOutcome) -> dict:
+    if outcome.decision != "allow":
+        return {"decision": outcome.decision, "reason": outcome.reason}
+    return {
+        "decision": outcome.decision,
+        "call_id": outcome.call_id,
+        "max_duration_seconds": outcome.max_duration_seconds,
+        "held": _money(outcome.held),
+        "available": _money(outcome.available),
+    }
+
+
+@api.post(
+    "/calls/start",
+    response={
+        201: schemas.CallStartAllow,
+        200: schemas.CallStartResponse,
+        409: schemas.Error,
+        **ERRORS,
+    },
+    operation_id="start_call",
+    summary="Admit a call about to be connected: hold credit and get its time limit",
+)
+def start_call_view(request: HttpRequest, payload: schemas.CallStartRequest):
+    start = CallStart(
+        call_id=payload.call_id,
+        extension=payload.extension,
+        callerid_id=payload.callerid_id,
+        destination=payload.destination,
+        rate_per_minute=payload.rate_per_minute,
+        connection_fee=payload.connection_fee,
+    )
+    try:
+        outcome = start_call(token=request.auth, start=start)
+    except CallbackExtension.DoesNotExist:
+        raise _unknown_extension() from None
+    except AuthorizedCallerID.DoesNotExist:
+        raise _unknown_callerid() from None
+    except CallIdConflict:
+        raise ApiError(
+            409, CALL_ID_CONFLICT, "This call_id was already used for another call."
+        ) from None
+    return Status(201 if outcome.created else 200, _start_body(outcome))
 
 
 @api.get(
@@ -158,6 +217,7 @@ def callerid_credit(request: HttpRequest, callerid_id: Path[schemas.PathId]):
         scoping.callerids_for_token(request.auth)
         .exclude(status=CallerIDStatus.REMOVED)
         .filter(pk=callerid_id)
+        .annotate(held=held_by_calls_in_progress())
         .first()
     )
     if callerid is None:
@@ -166,5 +226,6 @@ def callerid_credit(request: HttpRequest, callerid_id: Path[schemas.PathId]):
         "unlimited": callerid.unlimited,
         "available": _money(callerid.available),
         "total": _money(callerid.total),
+        "held": None if callerid.unlimited else _money(callerid.held),
         "currency": get_preferences().currency,
     }

@@ -59,10 +59,9 @@ def _cost(value: object) -> Decimal:
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     try:
-        check_amount(amount, decimals=4)
+        return check_amount(amount, decimals=4)
     except DjangoValidationError as exc:
         raise ValueError(" ".join(exc.messages)) from None
-    return amount
 
 
 def _utc_representable(value: datetime) -> datetime:
@@ -76,20 +75,28 @@ def _utc_representable(value: datetime) -> datetime:
 Text = Annotated[StrictStr, AfterValidator(_plain_text)]
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Field(ge=1, le=MAX_ID)]  # a path segment is text: read as a number
-Cost = Annotated[
-    Decimal,
-    BeforeValidator(_cost),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": _COST_TEXT_PATTERN},
-                {"type": "number", "minimum": 0, "maximum": int(MAX_OPERATION)},
-            ],
-            "description": "The whole call's cost, 0 or more, at most 4 decimals.",
-            "examples": ["0.4167"],
-        }
-    ),
-]
+
+
+def _amount(description: str, example: str):
+    return Annotated[
+        Decimal,
+        BeforeValidator(_cost),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": _COST_TEXT_PATTERN},
+                    {"type": "number", "minimum": 0, "maximum": int(MAX_OPERATION)},
+                ],
+                "description": description,
+                "examples": [example],
+            }
+        ),
+    ]
+
+
+Cost = _amount("The whole call's cost, 0 or more, at most 4 decimals.", "0.4167")
+Rate = _amount("The call's rate per minute, 0 or more, at most 4 decimals.", "0.0500")
+Fee = _amount("Charged once when the call connects, 0 or more, at most 4 decimals.", "0.0000")
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["12.5000"])]
 
 
@@ -158,7 +165,14 @@ class CallRequest(Schema):
         description="When the call started, with a time zone (e.g. 2026-11-26T10:00:00Z)."
     )
     duration_seconds: Annotated[StrictInt, Field(ge=0, le=MAX_DURATION)]
-    cost: Cost
+    cost: Cost | None = Field(
+        default=None,
+        description=(
+            "The whole call's cost. May be left out (or null) for a call that was started "
+            "(calls/start): it is then connection_fee + rate_per_minute × duration_seconds "
+            "/ 60 of the start, rounded up to 4 decimals."
+        ),
+    )
 
 
 class CallResult(Schema):
@@ -170,10 +184,51 @@ class CallResult(Schema):
     available: Money | None
 
 
+class CallStartRequest(Schema):
+    call_id: Annotated[Text, Field(min_length=1, max_length=128, examples=["pbx1-1700000000.123"])]
+    extension: Annotated[Text, Field(max_length=64, examples=["0003*001"])]
+    # What authorize returned: null in the modes that do not use the list.
+    callerid_id: Id | None
+    destination: Annotated[Text, Field(min_length=1, max_length=64, examples=["+4031000000"])]
+    rate_per_minute: Rate
+    connection_fee: Fee = Decimal("0")
+
+
+class CallStartAllow(Schema):
+    decision: Literal["allow"]
+    call_id: str
+    max_duration_seconds: int = Field(
+        description="The call's hard time limit: disconnect it after this many seconds."
+    )
+    held: Money | None = Field(description="Credit held for the call; null when not metered.")
+    available: Money | None = Field(
+        description="What new calls of this CallerID can still use; null when not metered."
+    )
+
+
+class CallStartDeny(Schema):
+    decision: Literal["deny"]
+    reason: Literal[
+        "disabled",
+        "destination_blocked",
+        "premium_rate",
+        "rate_too_high",
+        "too_many_calls",
+        "daily_limit_reached",
+        "no_credit",
+    ]
+
+
+CallStartResponse = Annotated[CallStartAllow | CallStartDeny, Field(discriminator="decision")]
+
+
 class CreditResult(Schema):
     unlimited: bool
     available: Money | None
     total: Money | None
+    held: Money | None = Field(
+        description="Held by this CallerID's calls in progress; null when unlimited."
+    )
     currency: str
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from callback import scoping
+from callback.dates import DayFilter
 from callback.models import AuditEvent, Organization, Reseller, Role
 
 ACTIVE_CHOICES = [("true", "Active"), ("false", "Inactive")]
@@ -78,18 +78,8 @@ class AuditFilter(django_filters.FilterSet):
     )
     action = django_filters.CharFilter(lookup_expr="icontains", label="Action")
     object = django_filters.CharFilter(method="search_object", label="Object")
-    date_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    date_from = DayFilter(field_name="created_at", lookup_expr="date__gte", label="From")
+    date_to = DayFilter(field_name="created_at", lookup_expr="date__lte", label="To")
 
     class Meta:
         model = AuditEvent

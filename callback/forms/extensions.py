@@ -21,7 +21,7 @@ from callback.services.extensions import (
     ExtensionSetup,
     duplicate_number_message,
 )
-from credit.money import MAX_BALANCE
+from credit.money import MAX_BALANCE, unsigned_zero
 from credit.selectors import get_preferences
 
 NUMBER_FORMAT_MESSAGE = (
@@ -48,7 +48,18 @@ FIELDSETS = [
         "Callback number behavior",
         ["trigger_after_seconds", "return_mode", "fixed_number", "disconnect_sound"],
     ),
-    ("Service security", ["min_credit", "pin_lock_limit", "dial_timeout_seconds"]),
+    (
+        "Service security",
+        [
+            "min_credit",
+            "pin_lock_limit",
+            "dial_timeout_seconds",
+            "max_call_duration_seconds",
+            "max_calls_per_callerid",
+            "max_calls",
+            "daily_limit",
+        ],
+    ),
     ("CallerID management", ["outbound_callerid_mode", "outbound_callerid"]),
 ]
 
@@ -112,6 +123,41 @@ class ExtensionForm(forms.Form):
         initial=10,
         help_text="1 to 60 seconds.",
     )
+    max_call_duration_seconds = forms.IntegerField(
+        label="Maximum call duration (seconds)",
+        min_value=60,
+        max_value=86400,
+        initial=3600,
+        help_text=(
+            "60 to 86,400 seconds. The PBX disconnects every call after this time, even "
+            "when the credit would last longer."
+        ),
+    )
+    max_calls_per_callerid = forms.IntegerField(
+        label="Maximum simultaneous calls per CallerID",
+        min_value=1,
+        required=False,
+        initial=1,
+        help_text=(
+            "Calls in progress at once from one authorized CallerID. Empty = no limit; "
+            "each call holds credit, so the credit is never overspent either way."
+        ),
+    )
+    max_calls = forms.IntegerField(
+        label="Maximum simultaneous calls on this extension",
+        min_value=1,
+        required=False,
+        help_text="Calls in progress at once on this extension, all callers together. "
+        "Empty = no limit.",
+    )
+    daily_limit = forms.DecimalField(
+        label="Daily spending limit per CallerID",
+        min_value=Decimal("0"),
+        max_value=MAX_BALANCE,
+        required=False,
+        help_text="Most a CallerID may spend in one day (server time zone), calls in progress "
+        "included. Empty = no limit.",
+    )
     outbound_callerid_mode = forms.ChoiceField(
         label="CallerID number in public calls",
         choices=OutboundCallerIDMode.choices,
@@ -155,6 +201,9 @@ class ExtensionForm(forms.Form):
         min_credit = self.fields["min_credit"]
         min_credit.widget.attrs["step"] = str(Decimal(1).scaleb(-decimals))
         min_credit.help_text = f"0 or more, at most {decimals} decimals."
+        daily_limit = self.fields["daily_limit"]
+        daily_limit.widget.attrs["step"] = min_credit.widget.attrs["step"]
+        daily_limit.help_text += f" At most {decimals} decimals."
 
     @staticmethod
     def _initial_from(instance: CallbackExtension) -> dict:
@@ -172,6 +221,12 @@ class ExtensionForm(forms.Form):
             "dial_timeout_seconds": instance.dial_timeout_seconds,
             "outbound_callerid_mode": instance.outbound_callerid_mode,
             "outbound_callerid": instance.outbound_callerid,
+            "max_call_duration_seconds": instance.max_call_duration_seconds,
+            "max_calls_per_callerid": instance.max_calls_per_callerid,
+            "max_calls": instance.max_calls,
+            "daily_limit": (
+                instance.daily_limit.normalize() if instance.daily_limit is not None else None
+            ),
         }
 
     def fieldsets(self):
@@ -195,14 +250,20 @@ class ExtensionForm(forms.Form):
         return mode
 
     def clean_min_credit(self) -> Decimal:
-        value = self.cleaned_data["min_credit"]
+        return self._shown_decimals(self.cleaned_data["min_credit"])
+
+    def clean_daily_limit(self) -> Decimal | None:
+        value = self.cleaned_data["daily_limit"]
+        return None if value is None else self._shown_decimals(value)
+
+    def _shown_decimals(self, value: Decimal) -> Decimal:
         decimals = self.preferences.decimals
         exponent = value.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > decimals:
             if decimals == 0:
                 raise forms.ValidationError("Enter a whole amount (no decimals).")
             raise forms.ValidationError(f"Use at most {decimals} decimals.")
-        return value
+        return unsigned_zero(value)
 
     def clean_disconnect_sound(self) -> str:
         name = self.cleaned_data["disconnect_sound"].strip()
@@ -255,4 +316,8 @@ class ExtensionForm(forms.Form):
             dial_timeout_seconds=data["dial_timeout_seconds"],
             outbound_callerid_mode=data["outbound_callerid_mode"],
             outbound_callerid=data["outbound_callerid"],
+            max_call_duration_seconds=data["max_call_duration_seconds"],
+            max_calls_per_callerid=data["max_calls_per_callerid"],
+            max_calls=data["max_calls"],
+            daily_limit=data["daily_limit"],
         )

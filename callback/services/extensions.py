@@ -32,6 +32,10 @@ AUDITED_FIELDS = [
     "dial_timeout_seconds",
     "outbound_callerid_mode",
     "outbound_callerid",
+    "max_call_duration_seconds",
+    "max_calls_per_callerid",
+    "max_calls",
+    "daily_limit",
 ]
 
 CALLER_MODE_ADMIN_ONLY = (
@@ -56,6 +60,10 @@ class ExtensionSetup:
     dial_timeout_seconds: int = 10
     outbound_callerid_mode: str = OutboundCallerIDMode.SERVER
     outbound_callerid: str = ""
+    max_call_duration_seconds: int = 3600
+    max_calls_per_callerid: int | None = 1
+    max_calls: int | None = None
+    daily_limit: Decimal | None = None
 
 
 def _check_actor(actor: Actor, organization: Organization, setup: ExtensionSetup) -> None:
@@ -220,12 +228,15 @@ def activate_extension(*, actor: Actor, extension: CallbackExtension) -> Callbac
 def deletion_blockers(extension: CallbackExtension) -> list[str]:
     """Why the extension cannot be deleted (empty when it can): it had CallerIDs or calls."""
     from callerids.models import AuthorizedCallerID
-    from credit.models import Call
+    from credit.models import Call, CallHold
 
     reasons = []
     if AuthorizedCallerID.objects.filter(extension_id=extension.pk).exists():
         reasons.append("it has had authorized CallerIDs")
-    if Call.objects.filter(extension_id=extension.pk).exists():
+    if (
+        Call.objects.filter(extension_id=extension.pk).exists()
+        or CallHold.objects.filter(extension_id=extension.pk).exists()
+    ):
         reasons.append("it has had calls")
     return reasons
 

@@ -105,6 +105,7 @@ def extension_detail(request, pk):
     links = [
         ("Authorized CallerIDs", _link("callerids:list", extension.pk)),
         ("Cost report", _link("credit:cost_report", extension.pk)),
+        ("Calls in progress", _link("credit:calls_in_progress", extension.pk)),
     ]
     if can_write:
         links.append(("Setup", _link("callback:extension_edit", extension.pk)))

@@ -92,10 +92,9 @@ def clean_amount(value, *, decimals: int, allow_negative: bool) -> Decimal:
     if not value.is_finite():
         raise DomainError("Enter the amount as a decimal number.")
     try:
-        check_amount(value, decimals=decimals, allow_negative=allow_negative)
+        return check_amount(value, decimals=decimals, allow_negative=allow_negative)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from None
-    return value
 
 
 def clean_initial_credit(credit, *, unlimited: bool, decimals: int) -> tuple[Decimal | None, bool]:

@@ -14,7 +14,7 @@ compute, the writes (one statement on PostgreSQL), commit. See docs/api.md, "Per
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -22,18 +22,21 @@ from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor
-from callback.models import ApiToken, CallbackExtension
+from callback.models import ApiToken
 from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
 from credit import call_days, ledger
-from credit.models import Call
+from credit.models import Call, CallHold, HoldStatus
 from credit.money import quantize4
+from credit.services import holds
+from credit.services.holds import (
+    CallIdConflict,
+    cost_of,
+    extension_and_reseller,
+    extension_in_scope,
+)
 
 ZERO = Decimal("0.0000")
-
-
-class CallIdConflict(Exception):
-    """This call_id was already used for another call (or one this token cannot see)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class CallReport:
     destination: str
     started_at: datetime
     duration_seconds: int
-    cost: Decimal
+    cost: Decimal | None  # None: computed from the call's start (SPEC §11)
 
 
 def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
@@ -77,17 +80,6 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
         shortfall=quantize4(call.shortfall),
         available=quantize4(available) if available is not None else None,
     )
-
-
-_EXTENSION_SQL = """
-SELECT e.id, o.reseller_id FROM callback_callbackextension e
-  JOIN callback_organization o ON o.id = e.organization_id
- WHERE e.number = %s
-"""
-_EXTENSION = Statement("call_extension", _EXTENSION_SQL)
-_EXTENSION_IN_RESELLER = Statement(
-    "call_extension_in_reseller", _EXTENSION_SQL + " AND o.reseller_id = %s"
-)
 
 
 # The CallerID's row, locked, found by its id on the reported extension in the token's
@@ -125,30 +117,9 @@ def _lock_callerid(
         params.append(token.reseller_id)
     row = _LOCKS[(token.reseller_id is not None, for_update)].fetchone(params)
     if row is None:
-        _extension_id(token, report.extension)  # unknown_extension comes first
+        extension_in_scope(token, report.extension)  # unknown_extension comes first
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
     return row[0], bool(row[1]), ledger.decimal_from_db(row[2]), row[3], bool(row[4])
-
-
-def _extension_id(token: ApiToken, number: str) -> int:
-    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist."""
-    return _extension(token, number)[0]
-
-
-def _extension(token: ApiToken, number: str) -> tuple[int, int]:
-    """(id, reseller id) of the extension when it is in the token's scope, else
-    CallbackExtension.DoesNotExist.
-
-    The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
-    extensions only) as one prepared query: this is the PBX's hot path.
-    """
-    if token.reseller_id is None:
-        row = _EXTENSION.fetchone([number])
-    else:
-        row = _EXTENSION_IN_RESELLER.fetchone([number, token.reseller_id])
-    if row is None:
-        raise CallbackExtension.DoesNotExist("unknown extension")
-    return row[0], row[1]
 
 
 def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutcome:
@@ -156,13 +127,18 @@ def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutco
     original = Call.objects.select_related("ledger_entry").filter(call_id=report.call_id).first()
     if original is None:
         raise LookupError(report.call_id)
+    cost = report.cost
+    if cost is None:
+        hold = CallHold.objects.filter(call_id=report.call_id).first()
+        cost = _cost_from_hold(hold, report) if hold is not None else None
     same = (
         scoping.extensions_for_token(token).filter(pk=original.extension_id).exists()
         and original.extension_id == extension_id
         and original.callerid_id == report.callerid_id
         and original.started_at == report.started_at
         and original.duration_seconds == report.duration_seconds
-        and quantize4(original.cost) == quantize4(report.cost)
+        and cost is not None
+        and quantize4(original.cost) == quantize4(cost)
     )
     if not same:
         raise CallIdConflict(report.call_id)
@@ -173,15 +149,21 @@ def _call_id_used(call_id: str) -> bool:
     return Call.objects.filter(call_id=call_id).exists()
 
 
-def report_call(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome:
-    """Record the call in `report` and charge it to its CallerID.
+def report_call(
+    *, token: ApiToken, report: CallReport, actor: Actor, now: datetime | None = None
+) -> CallOutcome:
+    """Record the call in `report` and charge it to its CallerID, settling its hold.
 
     Requires the extension in the token's scope (else CallbackExtension.DoesNotExist) and,
     when given, a CallerID on that extension in any status, removed included (else
     AuthorizedCallerID.DoesNotExist). Raises CallIdConflict when the call_id was used for a
-    different call. Without a CallerID the call is unmetered (nothing charged). An Unlimited
-    CallerID is charged the whole cost with no balance change; a limited one at most what it
-    has left, the rest being the shortfall.
+    different call (or started for another extension or CallerID), MissingCost when the
+    cost is left out for a call that was never started. Without a CallerID the call is
+    unmetered (nothing charged). An Unlimited CallerID is charged the whole cost with no
+    balance change. A limited one (SPEC §11, Settling): with an open hold, the cost when it
+    is within the hold, else what the balance minus the other open holds allows; without
+    one (never started, or expired/released), what the balance minus the open holds allows;
+    the rest is the shortfall. The hold becomes settled in the same transaction.
 
     A call_id already recorded answers the original outcome (or CallIdConflict), never a
     second charge: the unique call_id makes the INSERT fail, the transaction rolls back and
@@ -189,26 +171,117 @@ def report_call(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOut
     repeats are rare, and every query before the INSERT under the row lock would lengthen
     the lock that serializes every call of the CallerID.
     """
+    now = now or timezone.now()
     try:
         with transaction.atomic():
-            return _record(token=token, report=report, actor=actor)
+            return _record(token=token, report=report, actor=actor, now=now)
     except IntegrityError:
         # The same call_id committed by an earlier or simultaneous report (unique
         # constraint): answer as a repeat, or a conflict.
         if not _call_id_used(report.call_id):
             raise
-        return _replay(token, _extension_id(token, report.extension), report)
-    except AuthorizedCallerID.DoesNotExist:
+        return _replay(token, extension_in_scope(token, report.extension), report)
+    except (AuthorizedCallerID.DoesNotExist, CallIdConflict, MissingCost):
         # A call_id already used answers as a repeat or a conflict before the CallerID is
         # judged (a repeat cannot name another extension's CallerID: it is a conflict).
         if _call_id_used(report.call_id):
-            return _replay(token, _extension_id(token, report.extension), report)
+            return _replay(token, extension_in_scope(token, report.extension), report)
         raise
 
 
-def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome:
-    cost = quantize4(report.cost)
-    now = timezone.now()
+class MissingCost(Exception):
+    """No cost was reported for a call that was never started (nothing to compute it from)."""
+
+
+def _cost_from_hold(hold, report: CallReport) -> Decimal:
+    return cost_of(
+        rate_per_minute=hold.rate_per_minute,
+        connection_fee=hold.connection_fee,
+        seconds=report.duration_seconds,
+    )
+
+
+# The hold of a call_id and the reservations of the CallerID's other open holds, read after
+# its row lock (so every hold committed before is seen); PostgreSQL also expires the
+# CallerID's overdue holds in the same statement (elsewhere holds.expire_holds_of runs first).
+_SETTLE_SQL = """SELECT
+       (SELECT COALESCE(SUM(o.reserved), 0) FROM credit_callhold o
+         WHERE o.callerid_id = %s AND o.status = 'open' AND o.expires_at > %s
+           AND o.call_id <> %s),
+       h.id, h.status, h.expires_at, h.extension_id, h.callerid_id, h.reserved,
+       h.rate_per_minute, h.connection_fee
+  FROM (SELECT 1 AS one) one LEFT JOIN credit_callhold h ON h.call_id = %s"""
+_SETTLE = {
+    cte: Statement(
+        f"settle_read{'_cte' if cte else ''}",
+        (f"WITH expired AS ({holds.EXPIRE_SQL} RETURNING id) " if cte else "") + _SETTLE_SQL,
+    )
+    for cte in (False, True)
+}
+_HOLD_SQL = (
+    "SELECT id, status, expires_at, extension_id, callerid_id, reserved, rate_per_minute,"
+    " connection_fee FROM credit_callhold WHERE call_id = %s"
+)
+_HOLD = Statement("settle_hold", _HOLD_SQL)
+_CLOSE_HOLD = Statement(
+    "settle_close_hold",
+    "UPDATE credit_callhold SET status = 'settled', closed_at = %s, settled_call_id = %s"
+    " WHERE id = %s AND status = 'open'",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    pk: int
+    open: bool  # open and not past its expiry
+    extension_id: int
+    callerid_id: int | None
+    reserved: Decimal
+    rate_per_minute: Decimal
+    connection_fee: Decimal
+
+
+def _hold_from(row, now: datetime) -> _Hold | None:
+    if row is None or row[0] is None:
+        return None
+    expires = row[2]
+    if isinstance(expires, str):  # SQLite
+        expires = datetime.fromisoformat(expires).replace(tzinfo=UTC)
+    elif timezone.is_naive(expires):
+        expires = timezone.make_aware(expires, UTC)
+    return _Hold(
+        pk=row[0],
+        open=row[1] == HoldStatus.OPEN and expires > now,
+        extension_id=row[3],
+        callerid_id=row[4],
+        reserved=ledger.decimal_from_db(row[5]),
+        rate_per_minute=ledger.decimal_from_db(row[6]),
+        connection_fee=ledger.decimal_from_db(row[7]),
+    )
+
+
+def _close(hold: _Hold | None, call_pk: int, now: datetime) -> None:
+    if hold is None or not hold.open:
+        return
+    with connection.cursor() as cursor:
+        _CLOSE_HOLD.execute(cursor, [holds.dt(now), call_pk, hold.pk])
+
+
+def _check_hold(hold: _Hold | None, extension_id: int, report: CallReport) -> Decimal:
+    """The cost to charge: as reported, or computed from the start; CallIdConflict when the
+    call was started on another extension or CallerID, MissingCost without cost nor start."""
+    if hold is not None and (
+        hold.extension_id != extension_id or hold.callerid_id != report.callerid_id
+    ):
+        raise CallIdConflict(report.call_id)
+    if report.cost is not None:
+        return quantize4(report.cost)
+    if hold is None:
+        raise MissingCost(report.call_id)
+    return _cost_from_hold(hold, report)
+
+
+def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime) -> CallOutcome:
     fields = {
         "call_id": report.call_id,
         "callerid": report.callerid_id,
@@ -216,19 +289,24 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
         "destination": report.destination,
         "started_at": report.started_at,
         "duration_seconds": report.duration_seconds,
-        "cost": cost,
+        "cost": None,
         "token": token.pk,
         "created_at": now,
     }
     if report.callerid_id is None:
-        fields["extension"], reseller_id = _extension(token, report.extension)
-        ledger.insert_row(Call, {**fields, "charged": ZERO, "shortfall": ZERO, "metered": False})
+        fields["extension"], reseller_id = extension_and_reseller(token, report.extension)
+        hold = _hold_from(_HOLD.fetchone([report.call_id]), now)
+        fields["cost"] = _check_hold(hold, fields["extension"], report)
+        call_pk = ledger.insert_row(
+            Call, {**fields, "charged": ZERO, "shortfall": ZERO, "metered": False}
+        )
+        _close(hold, call_pk, now)
         call_days.count_call(
             reseller_id=reseller_id,
             started_at=report.started_at,
             metered=False,
             seconds=report.duration_seconds,
-            cost=cost,
+            cost=fields["cost"],
         )
         return CallOutcome(
             created=True,
@@ -240,20 +318,35 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
             available=None,
         )
 
-    # The CallerID's row lock serializes every charge and recharge of this balance, so two
-    # calls ending together cannot both spend the same credit. From here to the commit
-    # run only the computation in Decimal and the writes (call, ledger row, balance).
+    # The CallerID's row lock serializes every charge, hold and recharge of this balance, so
+    # two calls ending together cannot both spend the same credit. From here to the commit
+    # run only the reads of its holds, the computation in Decimal and the writes.
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
     fields["extension"], unlimited, available, reseller_id, removed = _lock_callerid(token, report)
+    cte = connection.vendor == "postgresql"
+    if not cte:
+        holds.expire_holds_of(report.callerid_id, now=now)
+    params = [holds.dt(now), report.callerid_id, holds.dt(now)] if cte else []
+    params += [report.callerid_id, holds.dt(now), report.call_id, report.call_id]
+    row = _SETTLE[cte].fetchone(params)
+    others = ledger.decimal_from_db(row[0]) or ZERO
+    hold = _hold_from(row[1:], now)
+    cost = fields["cost"] = _check_hold(hold, fields["extension"], report)
     if unlimited:
         charged, shortfall, balance = cost, ZERO, None
     else:
         available = quantize4(available)
-        charged = min(cost, available)
+        if hold is not None and hold.open and cost <= hold.reserved:
+            charged = cost
+        else:
+            # Beyond its hold (or without one) a call may take only what no other call in
+            # progress holds: their holds stay covered by the balance.
+            charged = min(cost, max(available - others, ZERO))
+        charged = min(charged, available)
         shortfall = cost - charged
         balance = quantize4(available - charged)
-    ledger.record_call(
+    call_pk = ledger.record_call(
         call={**fields, "charged": charged, "shortfall": shortfall, "metered": True},
         callerid_id=report.callerid_id,
         reseller_id=reseller_id,
@@ -262,6 +355,7 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor) -> CallOutcome
         actor=actor,
         created_at=now,
     )
+    _close(hold, call_pk, now)
     # The reseller's day and credit totals last (the lock order of credit_totals).
     call_days.count_call(
         reseller_id=reseller_id,

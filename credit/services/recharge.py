@@ -27,9 +27,11 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services import credit_totals, scope
 from callerids.services.validation import clean_amount, clean_order_number
 from credit import ledger
-from credit.models import LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, quantize4
+from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
+from credit.money import MAX_BALANCE, format_amount, quantize4
 from credit.selectors import get_preferences
+from credit.selectors_holds import open_holds_of
+from credit.services import holds
 
 CREDIT_FIELDS = ["unlimited", "available", "total"]
 
@@ -139,6 +141,8 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
             return previous
         if callerid.status == CallerIDStatus.REMOVED:
             raise DomainError(REMOVED)
+        # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
+        holds.expire_holds_of(callerid.pk)
         if order_number:
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()
@@ -158,10 +162,27 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
                 raise NotAllowed("You may not grant Unlimited credit.")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
+            # Unlimited holds nothing: calls in progress keep running but reserve no
+            # credit, so setting a limit again later starts from a clean balance.
+            CallHold.objects.filter(callerid=callerid, status=HoldStatus.OPEN).update(
+                reserved=Decimal("0")
+            )
         else:
             balance = callerid.available + amount
             if balance < 0:
                 raise DomainError(f"At most {quantize4(callerid.available)} can be removed.")
+            if amount < 0:
+                # Credit held by calls in progress stays: their reports will charge it.
+                held = open_holds_of(callerid.pk).total
+                if held and balance < held:
+                    preferences = get_preferences()
+                    shown = preferences.decimals
+                    removable = format_amount(max(callerid.available - held, 0), shown)
+                    raise DomainError(
+                        f"At most {removable} {preferences.currency} can be removed; "
+                        f"{format_amount(held, shown)} {preferences.currency} is held by "
+                        "calls in progress."
+                    )
             if balance > MAX_BALANCE:
                 raise DomainError(TOO_MUCH)
             total = callerid.total + amount

@@ -70,7 +70,7 @@ def cost_report(request, pk: int):
         "form": form,
         "report": report,
         "quick_picks": _quick_picks(base, form.data),
-        "clear_callerid_url": _link(base, form.data, callerid=None),
+        "clear_callerid_url": _link(base, form.data, callerid=None, number=None),
     }
     if report is not None:
         preferences = get_preferences()

@@ -13,14 +13,17 @@ from callback.audit import Actor
 from callback.errors import DomainError
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
-from credit.models import LedgerKind
+from credit.models import CallHold, HoldStatus, LedgerKind
 from credit.money import format_amount
 from credit.selectors import get_preferences
 from credit.selectors_history import calls_after, recharge_history
+from credit.selectors_holds import open_holds_of
 from credit.services.recharge import REMOVED, CreditResult, add_credit
 from credit.tables import RechargeHistoryTable
 
 PER_PAGE = 25
+# Holds that ended without a report (expired, released), newest first.
+ENDED_HOLDS_SHOWN = 5
 
 
 def _callerids_list_url(callerid) -> str | None:
@@ -136,6 +139,12 @@ def callerid_credit(request, pk: int):
         "table": table,
         "currency": preferences.currency,
         "callerids_list_url": list_url,
+        "on_hold": open_holds_of(callerid.pk),
+        "ended_holds": list(
+            CallHold.objects.filter(
+                callerid_id=callerid.pk, status__in=[HoldStatus.EXPIRED, HoldStatus.RELEASED]
+            ).order_by("-closed_at", "-id")[:ENDED_HOLDS_SHOWN]
+        ),
         "cancel_url": list_url
         or reverse("callback:extension_detail", args=[callerid.extension_id]),
     }

@@ -29,6 +29,17 @@ ENDPOINTS = [
         },
     ),
     ("get", "/api/v1/callerids/1/credit", None),
+    (
+        "post",
+        "/api/v1/calls/start",
+        {
+            "call_id": "x",
+            "extension": "0003*001",
+            "callerid_id": 1,
+            "destination": "+4031000000",
+            "rate_per_minute": "0.05",
+        },
+    ),
 ]
 
 
@@ -136,6 +147,7 @@ def test_the_schema_is_public_and_describes_every_endpoint():
         "/api/v1/callback/authorize",
         "/api/v1/callback/verify-pin",
         "/api/v1/calls",
+        "/api/v1/calls/start",
         "/api/v1/callerids/{callerid_id}/credit",
     }
     for operations in paths.values():

@@ -1,5 +1,6 @@
 """POST /api/v1/calls: record and charge a finished call (SPEC §9, §6.1)."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -327,3 +328,22 @@ def test_it_asks_the_database_a_bounded_number_of_times(
     # and a write of each row.
     with django_assert_max_num_queries(10 + (1 if connection.vendor == "postgresql" else 4)):
         assert report(server_api, callerid)[0] == 201
+
+
+@pytest.mark.parametrize("cost", ["-0.0", "-0.0000", "-0E+2"])
+def test_the_api_records_a_call_costing_minus_zero_as_free(server_api, extension_a, cost):
+    callerid = add_callerid(extension_a, "+40721000123", credit=Decimal("5"))
+    body = call_body(callerid).copy()
+    body["cost"] = "__COST__"
+    raw = json.dumps(body).replace('"__COST__"', cost)
+
+    status, answer = server_api.post("/calls", raw)
+
+    assert status == 201, answer
+    assert (answer["charged"], answer["shortfall"], answer["available"]) == (
+        "0.0000",
+        "0.0000",
+        "5.0000",
+    )
+    call = Call.objects.get()
+    assert call.cost == 0 and not call.cost.is_signed()

@@ -25,7 +25,13 @@ def test_it_answers_available_total_and_currency(server_api, extension_a):
     )
     assert server_api.get(f"/callerids/{callerid.pk}/credit") == (
         200,
-        {"unlimited": False, "available": "12.0833", "total": "20.0000", "currency": "EUR"},
+        {
+            "unlimited": False,
+            "available": "12.0833",
+            "total": "20.0000",
+            "held": "0.0000",
+            "currency": "EUR",
+        },
     )
 
 
@@ -35,6 +41,7 @@ def test_an_unlimited_callerid_has_no_amounts(server_api, extension_a):
         "unlimited": True,
         "available": None,
         "total": None,
+        "held": None,
         "currency": "EUR",
     }
 

@@ -24,6 +24,10 @@ def setup_data(organization, /, **overrides):
         "min_credit": "0",
         "pin_lock_limit": "5",
         "dial_timeout_seconds": "10",
+        "max_call_duration_seconds": "3600",
+        "max_calls_per_callerid": "1",
+        "max_calls": "",
+        "daily_limit": "",
         "outbound_callerid_mode": "server",
         "outbound_callerid": "",
     }
@@ -340,3 +344,54 @@ def test_an_empty_post_shows_what_is_missing(client_for, org_a):
     assert response.status_code == 200
     assert field_errors(response, "number") == ["This field is required."]
     assert field_errors(response, "organization") == ["This field is required."]
+
+
+def test_the_call_admission_limits_are_saved_shown_and_audited(client_for, org_a):
+    client = client_for("reseller_a")
+    create(
+        client,
+        org_a,
+        max_call_duration_seconds="600",
+        max_calls_per_callerid="2",
+        max_calls="5",
+        daily_limit="3.50",
+    )
+    extension = CallbackExtension.objects.get(number="0003*010")
+    assert (
+        extension.max_call_duration_seconds,
+        extension.max_calls_per_callerid,
+        extension.max_calls,
+        extension.daily_limit,
+    ) == (600, 2, 5, Decimal("3.5"))
+    event = AuditEvent.objects.get(action="extension.create")
+    assert (event.after["max_calls"], event.after["daily_limit"]) == (5, "3.50")
+    page = client.get(reverse("callback:extension_detail", args=[extension.pk])).content.decode()
+    for text in ("600 s", "3.50 EUR", "Calls in progress"):
+        assert text in page
+    form = client.get(reverse("callback:extension_edit", args=[extension.pk])).content.decode()
+    for help_text in ("60 to 86,400 seconds", "Empty = no limit", "server time zone"):
+        assert help_text in form
+
+
+def test_empty_simultaneous_call_limits_mean_no_limit(client_for, org_a):
+    create(client_for("admin"), org_a, max_calls_per_callerid="", daily_limit="")
+    extension = CallbackExtension.objects.get(number="0003*010")
+    assert (extension.max_calls_per_callerid, extension.daily_limit) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_call_duration_seconds", "59"),
+        ("max_call_duration_seconds", "86401"),
+        ("max_calls_per_callerid", "0"),
+        ("max_calls", "0"),
+        ("daily_limit", "-1"),
+        ("daily_limit", "1.005"),
+    ],
+)
+def test_call_admission_limits_out_of_range_are_refused(client_for, org_a, field, value):
+    response = create(client_for("admin"), org_a, **{field: value})
+    assert response.status_code == 200
+    assert field_errors(response, field)
+    assert not CallbackExtension.objects.filter(number="0003*010").exists()

@@ -266,7 +266,7 @@ def test_the_management_page_shows_the_setup_and_its_links(client_for, extension
     content = response.content.decode()
     assert "to a fixed number" in content and "+40721000123" in content
     labels = [label for label, _ in response.context["links"]]
-    assert labels == ["Authorized CallerIDs", "Cost report", "Setup"]
+    assert labels == ["Authorized CallerIDs", "Cost report", "Calls in progress", "Setup"]
     assert reverse("callback:extension_edit", args=[extension_a.pk]) in content
 
 

@@ -37,6 +37,8 @@ WRITE_WORDS = (
     "charging",
     "license",
     "callerid_credit",
+    "release",
+    "destination_rules",
 )
 
 

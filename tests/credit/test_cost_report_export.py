@@ -232,3 +232,18 @@ def test_the_pages_export_buttons_carry_its_filter(client_for, extension_a):
         assert f"callerid={cid.pk}" in link and f"extension={extension_a.pk}" in link
         assert "from=" in link and "to=" in link and "page=" not in link
         assert client_for("admin").get(link).status_code == 200
+
+
+def test_a_typed_number_filters_the_export_as_the_page(client_for, extension_a, month_of_calls):
+    gone = month_of_calls["gone"]
+    client = client_for("reseller_a")
+    rows = csv_rows(client.get(export_url(extension_a, number=gone.number, **NOV)))[1:]
+    assert rows and {row[1] for row in rows} == {gone.number}
+    totals = page_totals(client, extension_a, number=gone.number, **NOV)
+    assert len(rows) == totals.calls + totals.unmetered_calls
+
+
+def test_a_typed_number_that_is_not_this_extensions_is_400(client_for, extension_a):
+    response = client_for("reseller_a").get(export_url(extension_a, number="+40799999999", **NOV))
+    assert response.status_code == 400
+    assert "No CallerID +40799999999 on this extension." in response.content.decode()

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from callerids.models import CallerIDStatus
-from credit.models import Call
+from callerids.models import AuthorizedCallerID, CallerIDStatus
+from credit.models import Call, ChargingPreferences
 from credit.selectors import get_preferences
 from tests.conftest import ROLES
 from tests.credit.test_cost_report_selectors import call, make_callerid
@@ -165,7 +165,9 @@ def test_the_c_link_filter_shows_only_that_callerids_calls(client_for, extension
     assert [row[1] for row in table_rows(response)] == ["+40721000001"]
     assert total(response, "cost") == "1.00 EUR"
     assert total(response, "unmetered_calls") == "0"
-    assert f'<option value="{mine.pk}" selected>' in response.content.decode()
+    # The field the user can change shows the linked CallerID's number.
+    assert response.context["form"]["number"].value() == "+40721000001"
+    assert 'value="+40721000001"' in response.content.decode()
 
 
 def test_the_c_link_alone_means_this_month(client_for, extension_a):
@@ -186,12 +188,14 @@ def test_the_clear_link_drops_only_the_callerid(client_for, extension_a):
     assert "Clear CallerID filter" not in client_for("admin").get(url(extension_a)).content.decode()
 
 
-def test_removed_callerids_are_in_the_select_and_their_calls_still_appear(client_for, extension_a):
+def test_removed_callerids_calls_still_appear_and_can_be_filtered(client_for, extension_a):
     gone = make_callerid(extension_a, "+40721000009", status=CallerIDStatus.REMOVED)
     call(extension_a, dt.datetime(2026, 11, 10, tzinfo=UTC), callerid=gone)
     response = client_for("admin").get(url(extension_a, **NOV))
-    assert "+40721000009 (removed)" in response.content.decode()
     assert [row[1] for row in table_rows(response)] == ["+40721000009"]
+    typed = client_for("admin").get(url(extension_a, number="+40721000009", **NOV))
+    assert [row[1] for row in table_rows(typed)] == ["+40721000009"]
+    assert "(removed)" in typed.content.decode()
     filtered = client_for("admin").get(url(extension_a, callerid=gone.pk, **NOV))
     assert [row[1] for row in table_rows(filtered)] == ["+40721000009"]
 
@@ -312,3 +316,67 @@ def test_the_callerid_filter_adds_one_query(client_for, extension_a, django_asse
     client.get(url(extension_a))
     with django_assert_max_num_queries(11):
         assert client.get(url(extension_a, callerid=cid.pk, **NOV)).status_code == 200
+
+
+# --- the CallerID filter is a typed number, not a list of every CallerID (issue 16 item 12) --
+
+
+def test_the_callerid_field_lists_no_callerids(
+    client_for, extension_a, django_assert_max_num_queries
+):
+    client = client_for("reseller_a")
+    before = len(client.get(url(extension_a, **NOV)).content)
+    AuthorizedCallerID.objects.bulk_create(
+        AuthorizedCallerID(extension=extension_a, number=f"+4072100{n:04d}", available=1, total=1)
+        for n in range(500)
+    )
+    with django_assert_max_num_queries(12):
+        response = client.get(url(extension_a, **NOV))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<select" not in html and "<option" not in html
+    assert "+40721000123" not in html and "+40721000499" not in html
+    assert re.search(r'<input type="search" name="number"[^>]*inputmode="tel"', html)
+    assert abs(len(html) - before) < 200  # the page does not grow with the CallerIDs
+
+
+def test_a_typed_number_filters_the_report_as_the_user_writes_it(client_for, extension_a):
+    ChargingPreferences.objects.update_or_create(pk=1, defaults={"default_country": "RO"})
+    mine = make_callerid(extension_a, "+40721000001")
+    other = make_callerid(extension_a, "+40721000002")
+    when = dt.datetime(2026, 11, 10, tzinfo=UTC)
+    call(extension_a, when, callerid=mine, cost="1.0000")
+    call(extension_a, when, callerid=other, cost="2.0000")
+    call(extension_a, when, cost="4.0000")
+    client = client_for("reseller_a")
+    for typed in ["+40721000001", "0721 000 001", "0040-721-000-001"]:
+        response = client.get(url(extension_a, number=typed, **NOV))
+        assert [row[1] for row in table_rows(response)] == ["+40721000001"], typed
+        assert total(response, "cost") == "1.00 EUR"
+        assert response.context["report"].callerid == mine
+        assert "Clear CallerID filter" in response.content.decode()
+
+
+def test_a_typed_number_covers_a_removed_callerid_and_the_one_that_replaced_it(
+    client_for, extension_a
+):
+    gone = make_callerid(extension_a, "+40721000001", status=CallerIDStatus.REMOVED)
+    current = make_callerid(extension_a, "+40721000001")
+    call(extension_a, dt.datetime(2026, 11, 10, tzinfo=UTC), callerid=gone, cost="1.0000")
+    call(extension_a, dt.datetime(2026, 11, 11, tzinfo=UTC), callerid=current, cost="2.0000")
+    response = client_for("admin").get(url(extension_a, number="+40721000001", **NOV))
+    assert total(response, "cost") == "3.00 EUR"
+    assert response.context["report"].callerid == current
+
+
+@pytest.mark.parametrize("typed", ["+40721000009", "abc", "1" * 41, "+40731000003"])
+def test_a_typed_number_that_is_not_this_extensions_is_a_form_error(
+    client_for, extension_a, extension_b, typed
+):
+    make_callerid(extension_a, "+40721000001")
+    make_callerid(extension_b, "+40731000003")
+    response = client_for("admin").get(url(extension_a, number=typed, **NOV))
+    assert response.status_code == 200
+    assert response.context["report"] is None
+    assert response.context["form"].errors["number"]
+    assert "<tbody" not in response.content.decode()  # no report, only the error

@@ -65,7 +65,7 @@ def test_a_reseller_reads_a_callerids_cost_report_and_exports_it(
     _open_from_the_c_link(page, extension_a, callerid)
 
     expect(page.get_by_role("heading", name=re.compile("Cost report"))).to_be_visible()
-    expect(page.get_by_label("CallerID", exact=True)).to_have_value(str(callerid.pk))
+    expect(page.get_by_label("CallerID", exact=True)).to_have_value(callerid.number)
     totals = page.get_by_role("table", name="Totals of metered calls")
     expect(totals.get_by_role("row", name=re.compile("^Calls"))).to_contain_text(str(len(metered)))
     cost = sum(r.cost for r in metered)

@@ -1,6 +1,7 @@
 """manage.py seed_demo: idempotent demo data with printed logins (SPEC §10)."""
 
 import importlib
+import io
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,13 +20,14 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when any user already exists."
         )
 
-    def handle(self, *args, force=False, if_empty=False, **options):
+    def handle(self, *args, force=False, if_empty=False, verbosity=1, **options):
         from django.contrib.auth import get_user_model
 
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo refuses to run with DEBUG off; pass --force to insist.")
         if if_empty and get_user_model().objects.exists():
-            self.stdout.write("The database already has users: demo data not added.")
+            if verbosity:
+                self.stdout.write("The database already has users: demo data not added.")
             return
         with transaction.atomic():
             for name in DEMO_MODULES:
@@ -35,5 +37,7 @@ class Command(BaseCommand):
                     if exc.name != name:
                         raise
                     continue
-                module.seed(self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+                # With --verbosity 0 (make run) each module's report is dropped.
+                module.seed(self.stdout if verbosity else io.StringIO())
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -4,12 +4,13 @@ the license counters equal the real number of enabled CallerIDs."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from credit.checks import counter_failures, ledger_failures
+from credit.checks import counter_failures, hold_failures, ledger_failures
 
 
 class Command(BaseCommand):
     help = (
-        "Check every CallerID's ledger (SPEC §6.1) and the License/Reseller counters. "
+        "Check every CallerID's ledger (SPEC §6.1), that its open holds fit in its balance (§11),"
+        " and the License/Reseller counters. "
         "Prints OK, or each failing CallerID; exits non-zero on any failure."
     )
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             for failure in ledger_failures():
                 failures += 1
                 self.stdout.write(str(failure))
+            for failure in hold_failures():
+                failures += 1
+                self.stdout.write(str(failure))
             problems = counter_failures()
         for problem in problems:
             self.stdout.write(problem)
@@ -32,4 +36,4 @@ class Command(BaseCommand):
             raise CommandError(
                 f"check_ledger failed: {failures} CallerID(s) and {len(problems)} counter(s)."
             )
-        self.stdout.write("OK: every ledger and license counter matches.")
+        self.stdout.write("OK: every ledger, hold and license counter matches.")

@@ -71,9 +71,9 @@ def fill_call_days(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callback", "0001_initial"),
+        ("callback", "0002_call_admission"),
         ("callerids", "0004_credit_totals"),
-        ("credit", "0001_initial"),
+        ("credit", "0002_call_holds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

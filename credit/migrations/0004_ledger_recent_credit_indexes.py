@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credit", "0002_panel_home_aggregates"),
+        ("credit", "0003_panel_home_aggregates"),
     ]
 
     operations = [
