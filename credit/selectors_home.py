@@ -7,7 +7,9 @@ counter row or a bounded, indexed query, never from a scan of the CallerIDs or t
   available) of the CallerIDs that are not removed;
 - calls, minutes, cost and shortfall today, this month, and the 30-day chart: at most 31
   credit.models.CallDay rows per reseller;
-- the last 10 recharges: the partial index of the ledger's rows that are not calls.
+- the last 10 recharges: the partial index of the ledger's rows that are not calls;
+- calls in progress: the open holds (credit.selectors_holds), read through their partial
+  index on expires_at: as many as there are calls going on, never the finished ones.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from callerids.selectors import Room, room_left
 from credit.models import CallDay, LedgerEntry, LedgerKind
 from credit.money import quantize4
 from credit.selectors_cost import DayCost, minutes_of, server_zone
+from credit.selectors_holds import calls_in_progress_count
 
 ZERO = Decimal("0.0000")
 COUNT_CAP = 1000  # low / none-left counts stop here ("1000+")
@@ -77,6 +80,7 @@ class PanelHome:
     threshold: Decimal
     today: CallTotals
     month: CallTotals
+    in_progress: int
     days: list[DayCost] = field(default_factory=list)
     recent: list[LedgerEntry] = field(default_factory=list)
 
@@ -206,6 +210,7 @@ def panel_home(user) -> PanelHome:
         threshold=low_credit_threshold(),
         today=today_totals,
         month=month_totals,
+        in_progress=calls_in_progress_count(user),
         days=days,
         recent=list(recent),
     )

@@ -18,10 +18,11 @@ from callerids.services import credit_totals
 from callerids.services.callerids import add_callerids, remove_callerids
 from callerids.services.validation import NewCallerID
 from credit import call_days
-from credit.models import Call, CallDay, LedgerEntry, LedgerKind
+from credit.models import Call, CallDay, CallHold, HoldStatus, LedgerEntry, LedgerKind
 from credit.selectors_cost import server_zone
 from credit.selectors_home import CHART_DAYS, cost_days, low_credit_threshold
 from credit.services.calls import CallReport, report_call
+from credit.services.holds import CallStart, start_call
 from credit.services.recharge import add_credit
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,27 @@ def business(cast, reseller_a, reseller_b, extension_a, extension_b):
     _call(token, extension_a, a20, "0.5", started_at=timezone.now() - dt.timedelta(days=45))
     _call(token, extension_b, b50, "6.25")
     _call(token, extension_b, b50, "3", started_at=timezone.now() - dt.timedelta(days=3))
+    # Calls in progress: two on A, one on B; a finished one (reported) and an expired one
+    # are not in progress.
+    for callerid, call_id in ((a20, "live-a1"), (a_unl, "live-a2"), (b50, "live-b1"), (a20, "done")):
+        _start(token, callerid, call_id)
+    _call(token, extension_a, a20, "0.1", call_id="done")
+    _start(token, a20, "stale")
+    CallHold.objects.filter(call_id="stale").update(
+        expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
     return {"a": reseller_a, "b": reseller_b}
+
+
+def _start(token, callerid, call_id):
+    start = CallStart(
+        call_id=call_id,
+        extension=callerid.extension.number,
+        callerid_id=callerid.pk,
+        destination="+4031000111",
+        rate_per_minute=D("0.0100"),
+    )
+    return start_call(token=token, start=start)
 
 
 def expected(reseller):
@@ -136,6 +157,12 @@ def expected(reseller):
         "month": totals(month),
         "chart": chart,
         "recent": list(ledger.order_by("-id").values_list("id", flat=True)[:10]),
+        "in_progress": sum(
+            1
+            for hold in CallHold.objects.filter(status=HoldStatus.OPEN)
+            if hold.expires_at > timezone.now()
+            and (reseller is None or hold.extension.organization.reseller_id == reseller.pk)
+        ),
     }
 
 
@@ -153,6 +180,7 @@ def _figures(panel):
         "month": totals(panel.month),
         "chart": [day.metered + day.unmetered for day in panel.days],
         "recent": [entry.pk for entry in panel.recent],
+        "in_progress": panel.in_progress,
     }
 
 
@@ -173,6 +201,7 @@ def test_the_home_shows_what_the_database_holds_in_the_users_scope(client_for, b
     assert figure("today-calls") == str(want["today"]["calls"])
     assert figure("month-cost") == f"{want['month']['cost']:.2f}"
     assert figure("today-shortfall") == f"{want['today']['shortfall']:.2f}"
+    assert figure("in-progress") == str(want["in_progress"])
 
 
 def test_the_scenario_has_something_in_every_figure(business):
@@ -180,8 +209,9 @@ def test_the_scenario_has_something_in_every_figure(business):
     want = expected(business["a"])
     assert want["outstanding"] > 0 and want["unlimited"] == 1
     assert want["low"] == 1 and want["empty"] == 2  # 0 from the start; 3.0 spent to 0
-    assert want["today"]["calls"] == 4 and want["today"]["shortfall"] == D("6.0000")
+    assert want["today"]["calls"] == 5 and want["today"]["shortfall"] == D("6.0000")
     assert len(want["recent"]) == 8  # 6 initial credits, 2 recharges
+    assert want["in_progress"] == 2 and expected(business["b"])["in_progress"] == 1
 
 
 @pytest.mark.parametrize("role", ["reseller_a", "staff_a"])
