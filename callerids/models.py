@@ -28,7 +28,7 @@ class CreditTotals(models.Model):
 
     outstanding: the sum of the balances of its limited CallerIDs that are not removed;
     unlimited: how many of its CallerIDs that are not removed are Unlimited. Written only
-    by callerids.services.credit_totals; `manage.py check_ledger` proves both.
+    by callerids.services.credit_totals; `manage.py panel_totals` proves both.
     """
 
     reseller = models.OneToOneField(
@@ -38,7 +38,7 @@ class CreditTotals(models.Model):
     outstanding = models.DecimalField(max_digits=24, decimal_places=4, default=0)
     # No CHECK (>= 0) on these: they are a derived count, and a CallerID written around
     # the services (a repair in the Django shell) must not make every later call report
-    # fail; check_ledger reports any drift and `rebuild_panel_totals` repairs it.
+    # fail; `manage.py panel_totals` reports any drift and `--rebuild` repairs it.
     unlimited = models.IntegerField(default=0)
 
     class Meta:

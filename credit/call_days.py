@@ -94,7 +94,7 @@ def count_call(
 
 
 def computed() -> dict[tuple[int, dt.date], dict[str, object]]:
-    """The day rows as the calls say (a scan: for check_ledger and the bench seed only).
+    """The day rows as the calls say (a scan: for panel_totals and the bench seed only).
     Sums are exact: numeric on PostgreSQL, Decimal in Python elsewhere."""
     reseller = "extension__organization__reseller_id"
     calls = Call.objects.order_by()

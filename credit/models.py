@@ -71,7 +71,8 @@ class LedgerEntry(models.Model):
     # The CallerID's reseller, copied when the row is written (a CallerID never changes
     # reseller): the panel home reads a reseller's latest recharges from one short index.
     # The services always give it; save() fills it for any other writer; null only so that
-    # such a writer's bulk insert still works (check_ledger reports a missing one).
+    # such a writer's bulk insert still works (`manage.py panel_totals` reports a missing
+    # one).
     reseller = models.ForeignKey(
         "callback.Reseller",
         on_delete=models.PROTECT,
@@ -196,7 +197,7 @@ class CallDay(models.Model):
     """The calls of one reseller on one server-time-zone day (of `started_at`), added up
     in the same transaction as each call report: the panel home's today, this month and
     30-day chart read at most 31 rows per reseller instead of summing the calls. Written
-    only by credit.call_days; `manage.py check_ledger` proves it."""
+    only by credit.call_days; `manage.py panel_totals` proves it."""
 
     reseller = models.ForeignKey("callback.Reseller", on_delete=models.PROTECT, related_name="+")
     day = models.DateField()

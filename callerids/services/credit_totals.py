@@ -91,7 +91,7 @@ def add(*, reseller_id: int, outstanding: Decimal, unlimited: int = 0) -> None:
 
 
 def computed(reseller_ids: Iterable[int] | None = None) -> dict[int, tuple[Decimal, int]]:
-    """The totals as the CallerIDs say, summed in Decimal (a scan: for check_ledger, the
+    """The totals as the CallerIDs say, summed in Decimal (a scan: for panel_totals, the
     migration and the bench seed, never a page)."""
     qs = AuthorizedCallerID.objects.exclude(status=CallerIDStatus.REMOVED)
     if reseller_ids is not None:

@@ -90,7 +90,12 @@ def business(cast, reseller_a, reseller_b, extension_a, extension_b):
     _call(token, extension_b, b50, "3", started_at=timezone.now() - dt.timedelta(days=3))
     # Calls in progress: two on A, one on B; a finished one (reported) and an expired one
     # are not in progress.
-    for callerid, call_id in ((a20, "live-a1"), (a_unl, "live-a2"), (b50, "live-b1"), (a20, "done")):
+    for callerid, call_id in (
+        (a20, "live-a1"),
+        (a_unl, "live-a2"),
+        (b50, "live-b1"),
+        (a20, "done"),
+    ):
         _start(token, callerid, call_id)
     _call(token, extension_a, a20, "0.1", call_id="done")
     _start(token, a20, "stale")
@@ -356,3 +361,20 @@ def test_the_home_gives_the_chart_figures_as_a_table_too(client_for, business):
     html = client_for("reseller_a").get(reverse("home")).content.decode()
     assert 'data-testid="home-chart-table"' in html
     assert reverse("credit:home_cost_chart", args=["compact"]) in html
+
+
+def test_the_panel_totals_command_proves_the_counters_and_rebuilds_them(business):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("panel_totals", stdout=out)
+    assert "OK" in out.getvalue()
+    CreditTotals.objects.filter(reseller=business["a"]).update(outstanding=D("1"))
+    CallDay.objects.filter(reseller=business["b"]).update(calls=99)
+    with pytest.raises(CommandError):
+        call_command("panel_totals", stdout=StringIO())
+    out = StringIO()
+    call_command("panel_totals", "--rebuild", stdout=out)
+    assert "Rebuilt" in out.getvalue() and "OK" in out.getvalue()
