@@ -6,7 +6,7 @@ Django shell, or a change of TIME_ZONE, which moves the day boundaries)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from callerids.models import CreditTotals
 from callerids.services import credit_totals
@@ -60,12 +60,10 @@ class Command(BaseCommand):
             for key in sorted(days):
                 if any(days[key].values()):
                     problems.append(f"reseller #{key[0]} on {key[1]}: a call day without calls")
-            wrong = (
-                LedgerEntry.objects.exclude(
-                    reseller_id=F("callerid__extension__organization__reseller_id")
-                ).count()
-                + LedgerEntry.objects.filter(reseller__isnull=True).count()
-            )
+            wrong = LedgerEntry.objects.filter(
+                Q(reseller__isnull=True)
+                | ~Q(reseller_id=F("callerid__extension__organization__reseller_id"))
+            ).count()
             if wrong:
                 problems.append(f"{wrong} ledger row(s) without their CallerID's reseller")
         for problem in problems:
