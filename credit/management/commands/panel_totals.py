@@ -36,8 +36,10 @@ class Command(BaseCommand):
             call_days.rebuild()
             self.stdout.write("Rebuilt the credit totals and the call days.")
         problems = []
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and outermost:
+                # One snapshot for every comparison (as check_ledger does).
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             stored = {
