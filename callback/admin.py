@@ -10,6 +10,7 @@ from callback.models import (
     ApiToken,
     AuditEvent,
     CallbackExtension,
+    DestinationRules,
     Organization,
     Reseller,
     UserProfile,
@@ -103,3 +104,11 @@ class ApiTokenAdmin(ViewOnlyAdmin):
     list_display = ["name", "prefix", "reseller", "created_at", "last_used_at", "revoked_at"]
     search_fields = ["name", "prefix"]
     exclude = ["secret_sha256"]
+
+
+@admin.register(DestinationRules)
+class DestinationRulesAdmin(ViewOnlyAdmin):
+    """View-only: a change must be audited, so it goes through the destination-rules page."""
+
+    list_display = ["__str__", "refuse_premium", "max_rate_per_minute", "updated_at"]
+    list_select_related = ["reseller"]

@@ -92,7 +92,32 @@ def record(
 
     Secret fields (PINs, passwords, token secrets) are written only as "changed".
     """
-    return AuditEvent.objects.create(
+    event = event_for(
+        actor=actor,
+        action=action,
+        obj=obj,
+        before=before,
+        after=after,
+        reseller=reseller,
+        object_repr=object_repr,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_for(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reseller=None,
+    object_repr: str | None = None,
+) -> AuditEvent:
+    """The audit event record() writes, unsaved: for services that write many at once
+    (AuditEvent.objects.bulk_create), inside their transaction."""
+    return AuditEvent(
         actor=actor.user,
         actor_token=actor.token,
         actor_label=actor.label,

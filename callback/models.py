@@ -333,9 +333,55 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_address = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the token may call (SPEC §13): the PBX's questions (§9, §11) and/or the
+    # provisioning API. Two columns rather than a list: the PBX's token lookup reads them
+    # in the same prepared SELECT, for free.
+    may_pbx = models.BooleanField(default=True, verbose_name="PBX")
+    may_provision = models.BooleanField(default=False, verbose_name="provisioning")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def permissions(self) -> list[str]:
+        return [
+            name
+            for name, allowed in (
+                (TokenPermission.PBX, self.may_pbx),
+                (TokenPermission.PROVISIONING, self.may_provision),
+            )
+            if allowed
+        ]
+
+
+class TokenPermission(models.TextChoices):
+    PBX = "pbx", "PBX (authorize, PINs, calls, credit)"
+    PROVISIONING = "provisioning", "Provisioning (manage CallerIDs, recharge credit)"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a token sent with a write of the provisioning API (SPEC §13),
+    with the request's fingerprint and the answer, so the same request sent again gets
+    the same answer and changes nothing. Written in the same transaction as the write;
+    the unique constraint makes a concurrent request with the same key wait for it."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and body: the same key with another request is a conflict.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "key"], name="idempotency_key_unique_per_token"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,12 +1,13 @@
 """Django admin for the ledger, calls and charging preferences (superusers only).
 
-Ledger rows, calls and used form keys are history: view-only (SPEC §2).
+Ledger rows, calls, holds and used form keys are history: view-only (SPEC §2); a stuck
+hold is released on the calls-in-progress page (audited), not here.
 """
 
 from django.contrib import admin
 
 from callback.admin import NoDeleteAdmin, ViewOnlyAdmin
-from credit.models import Call, ChargingPreferences, LedgerEntry, SubmissionKey
+from credit.models import Call, CallHold, ChargingPreferences, LedgerEntry, SubmissionKey
 
 
 @admin.register(ChargingPreferences)
@@ -35,3 +36,11 @@ class CallAdmin(ViewOnlyAdmin):
 @admin.register(SubmissionKey)
 class SubmissionKeyAdmin(ViewOnlyAdmin):
     list_display = ["key", "action", "user", "created_at"]
+
+
+@admin.register(CallHold)
+class CallHoldAdmin(ViewOnlyAdmin):
+    list_display = ["call_id", "extension", "callerid", "status", "held", "started_at"]
+    list_filter = ["status"]
+    list_select_related = ["extension", "callerid"]
+    search_fields = ["call_id", "destination"]

@@ -169,6 +169,37 @@ def _actor_username(actor: Actor) -> str:
     return actor.label if actor.user is not None or actor.token is not None else ""
 
 
+def entry_for(
+    *,
+    callerid: AuthorizedCallerID,
+    kind: str,
+    amount: Decimal | None,
+    balance_after: Decimal | None,
+    actor: Actor,
+    reseller_id: int | None = None,
+    order_number: str = "",
+    one_time_key=None,
+    call=None,
+) -> LedgerEntry:
+    """The row append() writes, unsaved: for services that write many at once
+    (LedgerEntry.objects.bulk_create); the same checks on the balance. A bulk insert skips
+    LedgerEntry.save(): give `reseller_id` (the CallerID's reseller) then."""
+    if balance_after is not None:
+        balance_after = _checked_balance(balance_after)
+    return LedgerEntry(
+        callerid=callerid,
+        kind=kind,
+        amount=quantize4(amount) if amount is not None else None,
+        balance_after=balance_after,
+        order_number=order_number,
+        one_time_key=one_time_key,
+        call=call,
+        actor=actor.user,
+        actor_username=_actor_username(actor),
+        reseller_id=reseller_id,
+    )
+
+
 def append(
     *,
     callerid: AuthorizedCallerID,
@@ -184,17 +215,16 @@ def append(
     """Append one ledger row; the caller then saves callerid.available/total to match.
     `reseller_id` is the CallerID's reseller (kept on the row for the panel home); when
     not given, LedgerEntry.save() reads it."""
-    if balance_after is not None:
-        balance_after = _checked_balance(balance_after)
-    return LedgerEntry.objects.create(
+    entry = entry_for(
         callerid=callerid,
         kind=kind,
-        amount=quantize4(amount) if amount is not None else None,
+        amount=amount,
         balance_after=balance_after,
+        actor=actor,
         order_number=order_number,
         one_time_key=one_time_key,
         call=call,
-        actor=actor.user,
-        actor_username=_actor_username(actor),
         reseller_id=reseller_id,
     )
+    entry.save(force_insert=True)
+    return entry

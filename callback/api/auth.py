@@ -14,8 +14,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from callback.api.errors import NOT_PERMITTED, ApiError
 from callback.client_address import client_address
-from callback.models import ApiToken
+from callback.models import ApiToken, Reseller, TokenPermission
 from callback.prepared import Statement
 from callback.services import tokens
 
@@ -28,6 +29,8 @@ _WANTED = {
     "revoked_at",
     "last_used_at",
     "last_used_address",
+    "may_pbx",
+    "may_provision",
 }
 # In the model's field order, which Model.from_db expects for a partial row.
 _COLUMNS = tuple(f.attname for f in ApiToken._meta.concrete_fields if f.attname in _WANTED)
@@ -62,7 +65,35 @@ def authenticate_token(plaintext: str, *, address: str | None) -> ApiToken | Non
 
 
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer cbm_<prefix>_<secret>`; request.auth becomes the ApiToken."""
+    """`Authorization: Bearer cbm_<prefix>_<secret>`; request.auth becomes the ApiToken.
+
+    `permission`: what the token must be allowed (SPEC §13): a live token without it
+    answers 403 `not_permitted` (raised here, so no endpoint can forget the check).
+    """
+
+    def __init__(self, permission: str = TokenPermission.PBX) -> None:
+        super().__init__()
+        self.permission = permission
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return authenticate_token(token, address=client_address(request))
+        request.api_permission = self.permission
+        found = authenticate_token(token, address=client_address(request))
+        if found is None:
+            return None
+        if self.permission not in found.permissions:
+            raise ApiError(
+                403,
+                NOT_PERMITTED,
+                f"This token does not have the “{self.permission}” permission.",
+            )
+        # Everything under an inactive reseller is refused (SPEC §3), its users' panel
+        # included; so is its shop's token. (The PBX's questions answer "disabled".)
+        if (
+            self.permission == TokenPermission.PROVISIONING
+            and found.reseller_id is not None
+            and not Reseller.objects.filter(pk=found.reseller_id, active=True).exists()
+        ):
+            raise ApiError(
+                403, NOT_PERMITTED, "This token's reseller is inactive: nothing can be changed."
+            )
+        return found

@@ -24,7 +24,7 @@ from callback.api.errors import (
 )
 from callback.audit import Actor
 from callback.client_address import client_address
-from callback.models import CallbackExtension
+from callback.models import CallbackExtension, TokenPermission
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.pin_verification import verify_pin
 from credit.money import quantize4
@@ -53,15 +53,20 @@ api = NinjaAPI(
     version="1",
     description=(
         "Asked by the PBX at call time: authorize a callback, verify a PIN, report a finished "
-        "call, read a CallerID's credit. Authenticate with `Authorization: Bearer <token>`."
+        "call, read a CallerID's credit (tokens with the `pbx` permission); and the provisioning "
+        "API for resellers' own systems: list extensions, add, edit and remove CallerIDs, "
+        "recharge credit (tokens with the `provisioning` permission). Authenticate with "
+        "`Authorization: Bearer <token>`."
     ),
     urls_namespace="api",
-    auth=BearerToken(),
+    # Every endpoint needs the `pbx` permission unless it says otherwise (the provisioning
+    # router asks for `provisioning`): a new PBX endpoint cannot forget the check.
+    auth=BearerToken(TokenPermission.PBX),
     parser=DecimalJSONParser(),
 )
 install_error_handlers(api)
 
-ERRORS = {400: schemas.Error, 401: schemas.Error, 404: schemas.Error}
+ERRORS = {400: schemas.Error, 401: schemas.Error, 403: schemas.Error, 404: schemas.Error}
 
 
 def _unknown_extension() -> ApiError:
@@ -229,3 +234,9 @@ def callerid_credit(request: HttpRequest, callerid_id: Path[schemas.PathId]):
         "held": None if callerid.unlimited else _money(callerid.held),
         "currency": get_preferences().currency,
     }
+
+
+# The provisioning API (SPEC §13), on the same schema; imported last: it adds its router.
+from callback.api import provisioning  # noqa: E402
+
+api.add_router("", provisioning.router)

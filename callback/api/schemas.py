@@ -65,11 +65,12 @@ def _cost(value: object) -> Decimal:
 
 
 def _utc_representable(value: datetime) -> datetime:
+    # In UTC: any offset ISO 8601 allows (up to ±23:59) is read, while PostgreSQL refuses
+    # offsets beyond ±15:59 if handed the value as sent.
     try:
-        value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("is out of range") from None
-    return value
 
 
 Text = Annotated[StrictStr, AfterValidator(_plain_text)]
@@ -234,6 +235,22 @@ class CreditResult(Schema):
 
 class Error(Schema):
     error: Literal[
-        "malformed", "unauthenticated", "unknown_extension", "unknown_callerid", "call_id_conflict"
+        "malformed",
+        "unauthenticated",
+        "not_permitted",
+        "unknown_extension",
+        "unknown_callerid",
+        "call_id_conflict",
+        "validation_failed",
+        "license_exceeded",
+        "idempotency_conflict",
     ]
     detail: str
+    errors: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "validation_failed only (provisioning API): messages by field; in a bulk create "
+            '"callerids.<row>.<field>" (rows counted from 0).'
+        ),
+        examples=[{"callerids.3.number": ["Enter a valid phone number."]}],
+    )

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from callback.audit import Actor, record
 from callback.errors import DomainError
-from callback.models import ApiToken, Reseller
+from callback.models import ApiToken, Reseller, TokenPermission
 
 TOKEN_PREFIX = "cbm"
 # Writing "last used" on every request would turn each PBX question into a write; once a
@@ -44,15 +44,29 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
 
 
-def create_token(*, actor: Actor, name: str, reseller: Reseller | None) -> NewToken:
-    """Create a token named `name` for the whole server (reseller None) or one reseller.
+def create_token(
+    *,
+    actor: Actor,
+    name: str,
+    reseller: Reseller | None,
+    permissions: Iterable[str] = (TokenPermission.PBX,),
+) -> NewToken:
+    """Create a token named `name` for the whole server (reseller None) or one reseller,
+    allowed to call what `permissions` names ("pbx", "provisioning"; at least one).
 
     Returns the token and its plaintext `cbm_<prefix>_<secret>`, to be shown once. Raises
-    DomainError for an empty name. Writes an `api_token.create` audit event.
+    DomainError for an empty name, no permission or an unknown one. Writes an
+    `api_token.create` audit event.
     """
     name = (name or "").strip()
     if not name:
         raise DomainError({"name": "Enter a name for the token."})
+    permissions = set(permissions)
+    unknown = permissions - set(TokenPermission.values)
+    if unknown:
+        raise DomainError({"permissions": f"Unknown permission: {', '.join(sorted(unknown))}."})
+    if not permissions:
+        raise DomainError({"permissions": "Choose at least one permission."})
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         for _ in range(5):
@@ -66,6 +80,8 @@ def create_token(*, actor: Actor, name: str, reseller: Reseller | None) -> NewTo
                         secret_sha256=_sha256(secret),
                         reseller=reseller,
                         created_by=actor.user,
+                        may_pbx=TokenPermission.PBX in permissions,
+                        may_provision=TokenPermission.PROVISIONING in permissions,
                     )
                 break
             except IntegrityError:
@@ -80,6 +96,7 @@ def create_token(*, actor: Actor, name: str, reseller: Reseller | None) -> NewTo
                 "name": token.name,
                 "prefix": token.prefix,
                 "reseller": reseller.name if reseller else "whole server",
+                "permissions": token.permissions,
                 "secret": "set",
             },
             reseller=reseller,

@@ -24,6 +24,7 @@ class TokenTable(tables.Table):
     name = tables.Column()
     prefix = tables.Column(verbose_name="Token", orderable=False)
     scope = tables.Column(accessor="reseller__name", verbose_name="Scope", default="Whole server")
+    permissions = tables.Column(accessor="may_pbx", verbose_name="Permissions", orderable=False)
     created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
     created_by = tables.Column(verbose_name="Created by", default="manage.py")
     last_used_at = tables.DateTimeColumn(verbose_name="Last used", format="Y-m-d H:i:s")
@@ -39,6 +40,7 @@ class TokenTable(tables.Table):
             "name",
             "prefix",
             "scope",
+            "permissions",
             "created_at",
             "created_by",
             "last_used_at",
@@ -52,6 +54,9 @@ class TokenTable(tables.Table):
 
     def render_prefix(self, value):
         return format_html("<code>{}_{}_…</code>", services.TOKEN_PREFIX, value)
+
+    def render_permissions(self, record):
+        return ", ".join(record.permissions)
 
     def render_status(self, value):
         return format_html(
@@ -77,6 +82,7 @@ def token_create(request):
                 actor=Actor.from_request(request),
                 name=form.cleaned_data["name"],
                 reseller=form.cleaned_data["reseller"],
+                permissions=form.cleaned_data["permissions"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

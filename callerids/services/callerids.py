@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from callback.audit import Actor, record, snapshot
+from callback.audit import Actor, event_for, record, snapshot
 from callback.errors import DomainError, NotAllowed
+from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import hash_pin
 from callerids.services import credit_totals, scope
@@ -36,7 +37,7 @@ from callerids.services.validation import (
     duplicate_message,
 )
 from credit import ledger
-from credit.models import LedgerKind, SubmissionKey
+from credit.models import LedgerEntry, LedgerKind, SubmissionKey
 from credit.selectors import get_preferences
 
 ENABLED = CallerIDStatus.ENABLED
@@ -103,25 +104,28 @@ def add_callerids(
     extension,
     rows: Sequence[NewCallerID],
     one_time_key: uuid.UUID | str | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> AddResult:
-    """Add 1 to 10 CallerIDs to one callback extension, all or none (SPEC §5.1).
+    """Add 1 to `max_rows` CallerIDs to one callback extension, all or none (SPEC §5.1):
+    10 for the add form (the default), up to API_MAX_ROWS for the provisioning API.
 
     extension: a CallbackExtension or its id (Http404 outside the actor's scope,
     PermissionDenied for read-only roles). Each row is normalized and checked
     (validation.clean_row); new CallerIDs are enabled, each with an `initial` ledger row
     (also for 0 or Unlimited) and an audit event.
-    Raises RowErrors (row_errors: {row index: [messages]}) for bad rows, duplicates inside
-    the batch or against the extension's CallerIDs that are not removed; NotAllowed when
-    a row asks for Unlimited and the actor may not grant it; LicenseExceeded ("Adding 3
-    would exceed the license by 2.") when the server or the reseller's share has no room.
+    Raises RowErrors (row_errors: {row index: [messages]}, field_errors: {row index:
+    {field: [messages]}}) for bad rows, duplicates inside the batch or against the
+    extension's CallerIDs that are not removed; NotAllowed when a row asks for Unlimited
+    and the actor may not grant it; LicenseExceeded ("Adding 3 would exceed the license
+    by 2.") when the server or the reseller's share has no room.
     one_time_key: the form's key; a second call with the same key changes nothing and
     returns the first outcome with already_applied=True.
     """
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     if not rows:
         raise DomainError("Enter at least one callback number.")
-    if len(rows) > MAX_ROWS:
-        raise DomainError(f"Add at most {MAX_ROWS} CallerIDs at once.")
+    if len(rows) > max_rows:
+        raise DomainError(f"Add at most {max_rows} CallerIDs at once.")
     try:
         return _add_callerids(actor=actor, extension=extension, rows=rows, key=key)
     except IntegrityError:
@@ -153,7 +157,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
         if clean is None:
             continue
         if clean.number in seen:
-            row_errors.setdefault(index, []).append(
+            row_errors.setdefault(index, {}).setdefault("number", []).append(
                 f"{clean.number} is also on row {seen[clean.number] + 1} of this form."
             )
         else:
@@ -173,28 +177,37 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
         existing = _duplicates_on_extension(extension.pk, seen)
         for number, index in seen.items():
             if number in existing:
-                row_errors.setdefault(index, []).append(duplicate_message(existing[number]))
+                row_errors.setdefault(index, {}).setdefault("number", []).append(
+                    duplicate_message(existing[number])
+                )
         if row_errors:
             raise RowErrors(row_errors)
         counters.add(reseller.pk, len(cleaned))
         counters.check_room(verb="Adding")
 
+        # Three multi-row INSERTs (CallerIDs, their initial ledger rows, their audit
+        # events) rather than three per row: the API adds up to 1,000 at once, under the
+        # license lock, which every other add waits for.
         created = []
         totals = credit_totals.TotalsChange()
         for clean in cleaned:
             salt, digest = hash_pin(clean.pin) if clean.pin else ("", "")
-            callerid = AuthorizedCallerID.objects.create(
-                extension=extension,
-                number=clean.number,
-                pin_salt=salt,
-                pin_hash=digest,
-                status=ENABLED,
-                unlimited=clean.unlimited,
-                available=clean.credit,
-                total=clean.credit,
-                created_by=actor.user,
+            created.append(
+                AuthorizedCallerID(
+                    extension=extension,
+                    number=clean.number,
+                    pin_salt=salt,
+                    pin_hash=digest,
+                    status=ENABLED,
+                    unlimited=clean.unlimited,
+                    available=clean.credit,
+                    total=clean.credit,
+                    created_by=actor.user,
+                )
             )
-            ledger.append(
+        AuthorizedCallerID.objects.bulk_create(created)
+        LedgerEntry.objects.bulk_create(
+            ledger.entry_for(
                 callerid=callerid,
                 kind=LedgerKind.INITIAL,
                 amount=clean.credit,
@@ -203,8 +216,10 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
                 reseller_id=reseller.pk,
                 order_number=clean.order_number,
             )
-            totals.moved(reseller.pk, (ZERO, 0), credit_totals.share_of(callerid))
-            record(
+            for callerid, clean in zip(created, cleaned, strict=True)
+        )
+        AuditEvent.objects.bulk_create(
+            event_for(
                 actor=actor,
                 action=ADD_ACTION,
                 obj=callerid,
@@ -215,7 +230,10 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
                 },
                 reseller=reseller,
             )
-            created.append(callerid)
+            for callerid, clean in zip(created, cleaned, strict=True)
+        )
+        for callerid in created:
+            totals.moved(reseller.pk, (ZERO, 0), credit_totals.share_of(callerid))
         counters.save()
         totals.save()
         now = timezone.now()
@@ -255,10 +273,10 @@ def edit_callerid(
         else None
     )
     if pin is not None and remove_pin:
-        raise DomainError("Set a new PIN or remove the PIN, not both.")
+        raise DomainError("Set a new PIN or remove the PIN, not both.", code="pin")
     new_pin = clean_pin(pin) if pin is not None else ""
     if status is not None and status not in (ENABLED, DISABLED):
-        raise DomainError("Choose Enabled or Disabled.")
+        raise DomainError("Choose Enabled or Disabled.", code="status")
     try:
         with transaction.atomic():
             counters = None
@@ -284,7 +302,7 @@ def edit_callerid(
                     target.extension_id, [new_number], exclude_pk=target.pk
                 )
                 if clash:
-                    raise DomainError(duplicate_message(clash[new_number]))
+                    raise DomainError(duplicate_message(clash[new_number]), code="number")
                 target.number = new_number
             if new_pin:
                 target.pin_salt, target.pin_hash = hash_pin(new_pin)

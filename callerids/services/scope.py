@@ -18,7 +18,7 @@ from django.http import Http404
 
 from callback import scoping
 from callback.audit import Actor
-from callback.models import CallbackExtension
+from callback.models import CallbackExtension, Reseller
 from callerids.models import AuthorizedCallerID
 
 
@@ -33,10 +33,19 @@ def require_write(actor: Actor) -> None:
 
 
 def may_grant_unlimited(actor: Actor) -> bool:
-    """Admins, and users of resellers allowed to; the system actor; never a PBX token."""
+    """Admins, and users of resellers allowed to; the system actor; a provisioning token
+    of the whole server, or of a reseller allowed to (like that reseller's users); never
+    a token without the provisioning permission (the PBX grants nothing)."""
     if actor.user is not None:
         return scoping.may_grant_unlimited(actor.user)
-    return actor.token is None
+    if actor.token is None:
+        return True
+    if not actor.token.may_provision:
+        return False
+    if actor.token.reseller_id is None:
+        return True
+    reseller = Reseller.objects.filter(pk=actor.token.reseller_id).first()
+    return bool(reseller and reseller.may_grant_unlimited)
 
 
 def scoped_callerids(actor: Actor) -> QuerySet[AuthorizedCallerID]:

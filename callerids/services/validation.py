@@ -1,7 +1,8 @@
 """Checks on what a user typed for a CallerID, shared by the add, edit and import services.
 
 Each `clean_*` returns the normalized value or raises DomainError with a message a user
-can act on. `RowErrors` carries one list of messages per row, so a form can show each
+can act on, its `code` naming the field (number, pin, amount, order_number) so the API can
+put it next to that field. `RowErrors` carries one list of messages per row, so a form can show each
 error next to its row.
 """
 
@@ -17,18 +18,27 @@ from callback.errors import DomainError
 from callback.phone import InvalidNumber, normalize_number
 from callerids.models import AuthorizedCallerID
 from callerids.pins import is_valid_pin
-from credit.money import check_amount
+from credit.money import check_amount, parse_amount
 
-MAX_ROWS = 10
+MAX_ROWS = 10  # the add form's rows
+API_MAX_ROWS = 1000  # rows of one provisioning API request (SPEC §13)
 ORDER_NUMBER_MAX = 64
 
 
 class RowErrors(DomainError):
-    """Some rows are bad; nothing was saved. `row_errors` maps a row index (0-based) to
-    its messages; `str()`/`messages` give one summary line."""
+    """Some rows are bad; nothing was saved. `field_errors` maps a row index (0-based) to
+    {field: [messages]} (fields: number, pin, credit, order_number); `row_errors` maps it
+    to the same messages in one list; `str()`/`messages` give one summary line."""
 
-    def __init__(self, row_errors: dict[int, list[str]]):
-        self.row_errors = {index: list(msgs) for index, msgs in sorted(row_errors.items())}
+    def __init__(self, field_errors: dict[int, dict[str, list[str]]]):
+        self.field_errors = {
+            index: {name: list(msgs) for name, msgs in fields.items()}
+            for index, fields in sorted(field_errors.items())
+        }
+        self.row_errors = {
+            index: [msg for msgs in fields.values() for msg in msgs]
+            for index, fields in self.field_errors.items()
+        }
         count = len(self.row_errors)
         super().__init__(
             f"Nothing was saved: {count} row{'s' if count != 1 else ''} "
@@ -67,34 +77,44 @@ def clean_number(raw: str | None, *, default_country: str | None) -> str:
     try:
         return normalize_number(raw, default_country or None)
     except InvalidNumber as exc:
-        raise DomainError(str(exc)) from None
+        raise DomainError(str(exc), code="number") from None
 
 
 def clean_pin(pin: str | None) -> str:
     pin = (pin or "").strip()
     if pin and not is_valid_pin(pin):
-        raise DomainError("A PIN has 4 to 10 digits.")
+        raise DomainError("A PIN has 4 to 10 digits.", code="pin")
     return pin
 
 
 def clean_order_number(text: str | None) -> str:
     text = (text or "").strip()
     if len(text) > ORDER_NUMBER_MAX:
-        raise DomainError(f"An order number has at most {ORDER_NUMBER_MAX} characters.")
+        raise DomainError(
+            f"An order number has at most {ORDER_NUMBER_MAX} characters.", code="order_number"
+        )
     return text
 
 
 def clean_amount(value, *, decimals: int, allow_negative: bool) -> Decimal:
-    """A Decimal with at most `decimals` decimals and at most 1,000,000 either way."""
-    if isinstance(value, float) or not isinstance(value, (Decimal, int)):
-        raise DomainError("Enter the amount as a decimal number.")
+    """A Decimal with at most `decimals` decimals and at most 1,000,000 either way.
+
+    value: a Decimal or int, or text as typed (a dot as the decimal separator), which is
+    parsed by the forms' own parser (credit.money.parse_amount)."""
+    if isinstance(value, str):
+        try:
+            return parse_amount(value, decimals=decimals, allow_negative=allow_negative)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0], code="amount") from None
+    if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int)):
+        raise DomainError("Enter the amount as a decimal number.", code="amount")
     value = Decimal(value)
     if not value.is_finite():
-        raise DomainError("Enter the amount as a decimal number.")
+        raise DomainError("Enter the amount as a decimal number.", code="amount")
     try:
         return check_amount(value, decimals=decimals, allow_negative=allow_negative)
     except ValidationError as exc:
-        raise DomainError(exc.messages[0]) from None
+        raise DomainError(exc.messages[0], code="amount") from None
 
 
 def clean_initial_credit(credit, *, unlimited: bool, decimals: int) -> tuple[Decimal | None, bool]:
@@ -110,9 +130,9 @@ def clean_initial_credit(credit, *, unlimited: bool, decimals: int) -> tuple[Dec
 
 def clean_row(
     row: NewCallerID, *, default_country: str | None, decimals: int
-) -> tuple[CleanRow | None, list[str]]:
-    """The normalized row, or None and every message that applies to it."""
-    errors: list[str] = []
+) -> tuple[CleanRow | None, dict[str, list[str]]]:
+    """The normalized row, or None and every message that applies to it, by field."""
+    errors: dict[str, list[str]] = {}
     values = {}
     checks = (
         ("number", lambda: clean_number(row.number, default_country=default_country)),
@@ -127,7 +147,7 @@ def clean_row(
         try:
             values[name] = check()
         except DomainError as exc:
-            errors.extend(exc.messages)
+            errors.setdefault(name, []).extend(exc.messages)
     if errors:
         return None, errors
     credit, unlimited = values["credit"]
@@ -139,7 +159,7 @@ def clean_row(
             unlimited=unlimited,
             order_number=values["order_number"],
         ),
-        [],
+        {},
     )
 
 

@@ -94,7 +94,9 @@ def add_credit(
     order_number: optional, trimmed, ≤ 64 characters, unique per CallerID.
     one_time_key: the form's key; a second call with it changes nothing and returns the
     first outcome with already_applied=True.
-    Disabled CallerIDs may be recharged. Raises DomainError with SPEC §6's messages
+    amount may also be text as typed ("10.50"; validation.clean_amount parses it).
+    Disabled CallerIDs may be recharged. Raises DomainError (its `code` names the field:
+    amount, order_number) with SPEC §6's messages
     ("Enter an amount or tick Unlimited, not both.", "At most 12.5000 can be removed.",
     "Already unlimited; enter a negative amount to set a limit.", "This CallerID was
     removed.", "Order X was already applied on <date>.", ...), NotAllowed when granting
@@ -104,13 +106,13 @@ def add_credit(
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     decimals = get_preferences().decimals
     if unlimited and amount not in (None, ""):
-        raise DomainError(BOTH)
+        raise DomainError(BOTH, code="amount")
     if not unlimited:
         if amount in (None, ""):
-            raise DomainError(EMPTY)
+            raise DomainError(EMPTY, code="amount")
         amount = clean_amount(amount, decimals=decimals, allow_negative=True)
         if amount == 0:
-            raise DomainError(EMPTY)
+            raise DomainError(EMPTY, code="amount")
     order_number = clean_order_number(order_number)
     pk = scope.pk_of(callerid)
     try:
@@ -147,19 +149,19 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()
             if used is not None:
-                raise DomainError(_order_refusal(used))
+                raise DomainError(_order_refusal(used), code="order_number")
         before = snapshot(callerid, CREDIT_FIELDS)
         reseller_id = callerid.extension.organization.reseller_id
         share_before = credit_totals.share_of(callerid)
 
         if callerid.unlimited:
             if unlimited or amount > 0:
-                raise DomainError(ALREADY_UNLIMITED)
+                raise DomainError(ALREADY_UNLIMITED, code="amount")
             kind, balance, total = LedgerKind.SET_LIMITED, Decimal("0"), Decimal("0")
             callerid.unlimited = False
         elif unlimited:
             if not scope.may_grant_unlimited(actor):
-                raise NotAllowed("You may not grant Unlimited credit.")
+                raise NotAllowed("You may not grant Unlimited credit.", code="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
             # Unlimited holds nothing: calls in progress keep running but reserve no
@@ -169,25 +171,29 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key) -> CreditRes
             )
         else:
             balance = callerid.available + amount
+            # Credit held by calls in progress stays: their reports will charge it.
+            held = open_holds_of(callerid.pk).total if amount < 0 else Decimal("0")
+            if held and balance < held:
+                preferences = get_preferences()
+                shown = preferences.decimals
+                removable = format_amount(max(callerid.available - held, 0), shown)
+                raise DomainError(
+                    f"At most {removable} {preferences.currency} can be removed; "
+                    f"{format_amount(held, shown)} {preferences.currency} is held by "
+                    "calls in progress.",
+                    code="amount",
+                )
             if balance < 0:
-                raise DomainError(f"At most {quantize4(callerid.available)} can be removed.")
-            if amount < 0:
-                # Credit held by calls in progress stays: their reports will charge it.
-                held = open_holds_of(callerid.pk).total
-                if held and balance < held:
-                    preferences = get_preferences()
-                    shown = preferences.decimals
-                    removable = format_amount(max(callerid.available - held, 0), shown)
-                    raise DomainError(
-                        f"At most {removable} {preferences.currency} can be removed; "
-                        f"{format_amount(held, shown)} {preferences.currency} is held by "
-                        "calls in progress."
-                    )
+                raise DomainError(
+                    f"At most {quantize4(callerid.available)} can be removed.", code="amount"
+                )
             if balance > MAX_BALANCE:
-                raise DomainError(TOO_MUCH)
+                raise DomainError(TOO_MUCH, code="amount")
             total = callerid.total + amount
             if total > MAX_BALANCE:
-                raise DomainError("The total credit holds at most 9,999,999,999.9999.")
+                raise DomainError(
+                    "The total credit holds at most 9,999,999,999.9999.", code="amount"
+                )
             kind = LedgerKind.RECHARGE if amount > 0 else LedgerKind.ADJUSTMENT
 
         entry = ledger.append(

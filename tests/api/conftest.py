@@ -77,10 +77,13 @@ def preferences(db):
 
 @pytest.fixture
 def make_token(db):
-    """make_token(reseller=None) -> the plaintext of a new token (whole server by default)."""
+    """make_token(reseller=None) -> the plaintext of a new token (whole server by default;
+    permissions: ["pbx"] by default)."""
 
-    def make(reseller=None, name="pbx1") -> str:
-        return create_token(actor=SYSTEM, name=name, reseller=reseller).plaintext
+    def make(reseller=None, name="pbx1", permissions=("pbx",)) -> str:
+        return create_token(
+            actor=SYSTEM, name=name, reseller=reseller, permissions=permissions
+        ).plaintext
 
     return make
 

@@ -149,10 +149,14 @@ def test_the_schema_is_public_and_describes_every_endpoint():
         "/api/v1/calls",
         "/api/v1/calls/start",
         "/api/v1/callerids/{callerid_id}/credit",
+        "/api/v1/extensions",
+        "/api/v1/extensions/{number}/callerids",
+        "/api/v1/callerids/{callerid_id}",
+        "/api/v1/callerids/{callerid_id}/recharges",
     }
     for operations in paths.values():
         for operation in operations.values():
-            assert {"400", "401", "404"} <= set(operation["responses"])
+            assert {"400", "401", "403", "404"} <= set(operation["responses"])
     assert "409" in paths["/api/v1/calls"]["post"]["responses"]
     assert response.json()["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
 

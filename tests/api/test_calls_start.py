@@ -356,3 +356,9 @@ def test_an_overdue_hold_stops_counting_when_the_callerid_is_next_locked(server_
     CallHold.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert server_api.post("/calls/start", start_body(one_euro, "b"))[0] == 201
     assert CallHold.objects.get(call_id="a").status == HoldStatus.EXPIRED
+
+
+def test_a_start_time_with_any_valid_offset_is_stored_in_utc(server_api, one_euro):
+    body = report_body(one_euro, "tz", started_at="2026-11-26T10:00:00-22:07", cost="0.1")
+    assert server_api.post("/calls", body)[0] == 201
+    assert Call.objects.get(call_id="tz").started_at.isoformat() == "2026-11-27T08:07:00+00:00"

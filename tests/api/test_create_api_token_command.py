@@ -42,3 +42,22 @@ def test_an_unknown_reseller_is_a_clear_error(db):
 def test_an_empty_name_is_a_clear_error(db):
     with pytest.raises(CommandError, match="Enter a name"):
         run("  ")
+
+
+def test_a_token_gets_pbx_unless_told_otherwise(db):
+    run("pbx1")
+    assert ApiToken.objects.get().permissions == ["pbx"]
+
+
+def test_permissions_are_chosen_with_repeated_options(db):
+    output = run("shop", "--permission", "pbx", "--permission", "provisioning")
+    assert ApiToken.objects.get().permissions == ["pbx", "provisioning"]
+    assert "(pbx, provisioning)" in output
+    run("crm", "--permission", "provisioning")
+    assert ApiToken.objects.get(name="crm").permissions == ["provisioning"]
+
+
+def test_an_unknown_permission_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="invalid choice"):
+        run("x", "--permission", "admin")
+    assert not ApiToken.objects.exists()

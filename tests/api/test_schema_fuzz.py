@@ -39,13 +39,26 @@ KNOWN = {
     "caller_id": ["+40721000123", "0721 000 123", "1234", "anonymous", None],
     "callerid_id": [1, 2, 3, None],
     "pin": ["1234", "0000"],
+    "destination": ["+4031000000", "+40900123456", "+88212345678", "0310000000"],
+    "rate_per_minute": ["0.0500", "0", "1000000"],
+    "call_id": ["pbx1-1", "pbx1-2"],
 }
-KNOWN_PATH = {"callerid_id": [1, 2, 3]}
+KNOWN_PATH = {"callerid_id": [1, 2, 3], "number": ["0003*001", "0004*001"]}
 OPERATIONS = [
     ("/api/v1/callback/authorize", "POST"),
     ("/api/v1/callback/verify-pin", "POST"),
     ("/api/v1/calls", "POST"),
+    ("/api/v1/calls/start", "POST"),
     ("/api/v1/callerids/{callerid_id}/credit", "GET"),
+    # The provisioning API (SPEC §13).
+    ("/api/v1/extensions", "GET"),
+    ("/api/v1/extensions/{number}/callerids", "GET"),
+    ("/api/v1/extensions/{number}/callerids", "POST"),
+    ("/api/v1/callerids/{callerid_id}", "GET"),
+    ("/api/v1/callerids/{callerid_id}", "PATCH"),
+    ("/api/v1/callerids/{callerid_id}", "DELETE"),
+    ("/api/v1/callerids/{callerid_id}/recharges", "POST"),
+    ("/api/v1/callerids/{callerid_id}/recharges", "GET"),
 ]
 
 
@@ -79,7 +92,7 @@ def world(preferences, extension_a, extension_b, org_a):
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 def test_every_answer_matches_the_schema(wsgi_app, world, make_token, path, method, mode):
-    headers = {"Authorization": f"Bearer {make_token()}"}
+    headers = {"Authorization": f"Bearer {make_token(permissions=['pbx', 'provisioning'])}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     operation = schema[path][method]
 

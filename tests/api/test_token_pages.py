@@ -1,5 +1,7 @@
 """The API tokens pages (callback:token_list and friends): admins only."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -62,7 +64,8 @@ def test_the_list_shows_scope_use_and_status(client_for, token, django_assert_ma
 def test_creating_shows_the_token_once(client_for, reseller_b):
     client = client_for("admin")
     response = client.post(
-        reverse("callback:token_create"), {"name": "pbx-b", "reseller": reseller_b.pk}
+        reverse("callback:token_create"),
+        {"name": "pbx-b", "reseller": reseller_b.pk, "permissions": ["pbx"]},
     )
     token = ApiToken.objects.get()
     assert response.status_code == 302
@@ -117,3 +120,36 @@ def test_an_unknown_token_is_404(client_for):
 
 def test_the_navigation_shows_api_tokens_to_admins(client_for):
     assert reverse("callback:token_list") in client_for("admin").get("/").content.decode()
+
+
+def test_the_form_offers_both_permissions_with_pbx_ticked(client_for):
+    page = client_for("admin").get(reverse("callback:token_create")).content.decode()
+    assert 'value="pbx"' in page and 'value="provisioning"' in page
+    assert re.search(r'value="pbx"[^>]*checked', page)
+    assert not re.search(r'value="provisioning"[^>]*checked', page)
+
+
+def test_creating_with_both_permissions(client_for):
+    client = client_for("admin")
+    client.post(
+        reverse("callback:token_create"),
+        {"name": "shop", "reseller": "", "permissions": ["pbx", "provisioning"]},
+    )
+    token = ApiToken.objects.get()
+    assert token.permissions == ["pbx", "provisioning"]
+    assert (
+        "Permissions: pbx, provisioning"
+        in client.get(reverse("callback:token_created", args=[token.pk])).content.decode()
+    )
+    assert "pbx, provisioning" in client.get(reverse("callback:token_list")).content.decode()
+    event = AuditEvent.objects.get(action="api_token.create")
+    assert event.after["permissions"] == ["pbx", "provisioning"]
+
+
+def test_a_token_needs_a_permission(client_for):
+    response = client_for("admin").post(
+        reverse("callback:token_create"), {"name": "shop", "reseller": ""}
+    )
+    assert response.status_code == 200
+    assert "Choose at least one permission." in response.content.decode()
+    assert not ApiToken.objects.exists()

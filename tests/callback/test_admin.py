@@ -9,16 +9,17 @@ from callback.models import (
     ApiToken,
     AuditEvent,
     CallbackExtension,
+    DestinationRules,
     Organization,
     Reseller,
     UserProfile,
 )
 from callerids.models import AuthorizedCallerID, License
-from credit.models import Call, ChargingPreferences, LedgerEntry, SubmissionKey
+from credit.models import Call, CallHold, ChargingPreferences, LedgerEntry, SubmissionKey
 
 pytestmark = pytest.mark.django_db
 
-VIEW_ONLY = [LedgerEntry, Call, AuditEvent, ApiToken, SubmissionKey]
+VIEW_ONLY = [LedgerEntry, Call, AuditEvent, ApiToken, SubmissionKey, CallHold, DestinationRules]
 EVERY_MODEL = [
     Reseller,
     Organization,
@@ -32,6 +33,8 @@ EVERY_MODEL = [
     LedgerEntry,
     SubmissionKey,
     Call,
+    CallHold,
+    DestinationRules,
 ]
 
 

@@ -180,6 +180,9 @@ def test_a_negative_adjustment_may_not_take_held_credit(client_for, call_a, admi
     assert refused.value.messages == [
         "At most 9.70 EUR can be removed; 0.30 EUR is held by calls in progress."
     ]
+    with pytest.raises(DomainError) as refused:  # more than the balance itself
+        add_credit(actor=actor, callerid=call_a.callerid_id, amount=D("-11"))
+    assert refused.value.messages[0].startswith("At most 9.70 EUR can be removed; 0.30 EUR")
     result = add_credit(actor=actor, callerid=call_a.callerid_id, amount=D("-9.70"))
     assert result.callerid.available == D("0.30")
 

@@ -58,3 +58,25 @@ def test_an_admin_creates_uses_and_revokes_a_token(page, shoot, admin_user, exte
     expect(page.get_by_text("revoked: the PBX using it is refused")).to_be_visible()
     shoot("revoked")
     assert authorize(token) == 401
+
+
+def test_an_admin_makes_a_provisioning_token_for_a_shop(page, shoot, admin_user, extension_a):
+    page.goto("/")
+    log_in(page, "admin", PASSWORD)
+    page.goto("/tokens/new/")
+    page.get_by_label("Name").fill("acme shop")
+    page.get_by_label("Scope").select_option(label="Reseller A")
+    expect(page.get_by_label("PBX (authorize, PINs, calls, credit)")).to_be_checked()
+    page.get_by_label("PBX (authorize, PINs, calls, credit)").uncheck()
+    page.get_by_label("Provisioning (manage CallerIDs, recharge credit)").check()
+    shoot("provisioning-form")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("Permissions: provisioning.")).to_be_visible()
+    token = page.get_by_label("Token").input_value()
+    shoot("provisioning-shown-once")
+    assert authorize(token) == 403  # not a PBX token
+    listed = Client().get("/api/v1/extensions", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert [e["number"] for e in listed.json()["results"]] == ["0003*001"]
+    page.goto("/tokens/")
+    expect(page.get_by_role("cell", name="provisioning", exact=True)).to_be_visible()
+    shoot("provisioning-list")

@@ -1,10 +1,11 @@
-"""manage.py create_api_token "<name>" [--reseller "<name>"]: prints the token once (SPEC §10)."""
+"""manage.py create_api_token "<name>" [--reseller "<name>"] [--permission pbx|provisioning]...:
+prints the token once (SPEC §10, §13)."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from callback.audit import SYSTEM
-from callback.models import Reseller
+from callback.models import Reseller, TokenPermission
 from callback.services.tokens import create_token
 
 
@@ -16,18 +17,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reseller", help="Limit the token to this reseller (its name, any case)."
         )
+        parser.add_argument(
+            "--permission",
+            action="append",
+            dest="permissions",
+            choices=TokenPermission.values,
+            help="What the token may call; repeat for both (default: pbx).",
+        )
 
-    def handle(self, *args, name, reseller=None, **options):
+    def handle(self, *args, name, reseller=None, permissions=None, **options):
         scope = None
         if reseller is not None:
             scope = Reseller.objects.filter(name__iexact=reseller.strip()).first()
             if scope is None:
                 raise CommandError(f"No reseller named “{reseller}”.")
         try:
-            created = create_token(actor=SYSTEM, name=name, reseller=scope)
+            created = create_token(
+                actor=SYSTEM,
+                name=name,
+                reseller=scope,
+                permissions=permissions or [TokenPermission.PBX],
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         where = f"reseller {scope.name}" if scope else "the whole server"
-        self.stdout.write(f"Created API token “{created.token.name}” for {where}.")
+        allowed = ", ".join(created.token.permissions)
+        self.stdout.write(f"Created API token “{created.token.name}” for {where} ({allowed}).")
         self.stdout.write("Store it now; it is not shown again:")
         self.stdout.write(created.plaintext)
