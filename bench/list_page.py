@@ -85,7 +85,7 @@ def bare_query_time(extension, params) -> float:
         status=CallerIDStatus.REMOVED
     )
     if params.get("q"):
-        rows = rows.filter(number__icontains=params["q"])
+        rows = rows.filter(number__contains=params["q"])
     page = int(params.get("page") or 1)
     rows = rows.order_by(*SORTS[params.get("sort") or DEFAULT_SORT])
     sql, sql_params = rows[(page - 1) * PER_PAGE : page * PER_PAGE].query.sql_with_params()

@@ -1,9 +1,12 @@
 """Reading an import file into raw lines (SPEC §5.2).
 
 CSV: UTF-8 (a byte-order mark is accepted), `\\n` or `\\r\\n`, a chosen field separator.
-XLSX: the first sheet only, read with openpyxl in read-only mode after checking the zip:
-a cap on the total unpacked size and no DTD anywhere (so no external or nested entities).
-Numeric cells become whole numbers written out in full (40721000123, never 4.07E+10).
+XLSX: the first sheet only, read with python-calamine (a Rust reader; quick-xml, which
+never loads a DTD or an external entity) after our own checks of the zip: a cap on the
+total unpacked size, no DTD anywhere (so no external or nested entities), and a cap on the
+area the sheet's cells span (calamine holds that whole rectangle in memory: one cell at A1
+and one at XFD1048576 would ask for 17 billion cells). Numeric cells become whole numbers
+written out in full (40721000123, never 4.07E+10).
 
 Line 1 is a header only when every field is a known column name; the header then says
 which column is which. Blank lines at the end are ignored.
@@ -40,7 +43,18 @@ SEPARATORS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab", "|": "Vertica
 XLSX_MAX_MEMBERS = 1000
 XLSX_MAX_ROW = 1_048_576  # the most rows a sheet can have
 XLSX_MAX_COLUMN = 16  # a line has 4 fields; more columns only make "too many fields"
+# Cells the rectangle from A1 to the sheet's last used cell may hold (calamine keeps it
+# whole in memory, about 32 bytes a cell): 100,000 lines of 4 fields use 400,000.
+XLSX_MAX_AREA = 4_000_000
 _DTD_RE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
+_SHEET_RE = re.compile(r"xl/worksheets/[^/]+\.xml")
+# Where cells and rows are: <c r="AB12" ...>, <row r="12" ...> (no other element of a sheet
+# has an attribute r="..."); and how many there are (one without r= takes the next position).
+_COLUMN_REF_RE = re.compile(rb'\sr="([A-Z]{1,3})[0-9]')
+_ROW_NUMBER_RE = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{1,7})"')
+_ROW_REF_RE = re.compile(rb'\sr="[0-9]')  # a row's own r= (a cell's starts with letters)
+_CELL_RE = re.compile(rb"<c[\s/>]")
+_ROW_RE = re.compile(rb"<row[\s/>]")
 _SCAN_CHUNK = 1 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EMPTY_LINE = "Empty line: remove it."
@@ -162,7 +176,50 @@ def _check_xlsx_zip(content: bytes) -> None:
             _scan_member(archive, member)
 
 
+class _SheetExtent:
+    """The largest row and column a worksheet part uses, from its cells' references (a
+    bound when some have none: their count then stands for their positions)."""
+
+    def __init__(self) -> None:
+        self.max_row = self.max_column = 0
+        self.cells = self.cells_with_ref = self.rows = self.rows_with_ref = 0
+
+    def feed(self, data: bytes) -> None:
+        # Sets first: the distinct columns are few, the distinct rows one per line.
+        columns = _COLUMN_REF_RE.findall(data)
+        self.cells_with_ref += len(columns)
+        for column in set(columns):
+            index = 0
+            for letter in column:
+                index = index * 26 + letter - 64
+            self.max_column = max(self.max_column, index)
+        rows = set(_ROW_NUMBER_RE.findall(data))
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, rows)))
+        self.rows_with_ref += len(_ROW_REF_RE.findall(data))
+        self.cells += len(_CELL_RE.findall(data))
+        self.rows += len(_ROW_RE.findall(data))
+
+    def area(self) -> int:
+        rows = self.max_row + (self.rows - self.rows_with_ref)
+        columns = self.max_column + (self.cells - self.cells_with_ref)
+        return rows * columns
+
+
+def _feed_whole_tags(extent: _SheetExtent, data: bytes, *, final: bool) -> bytes:
+    """Give the extent every tag of `data` read whole, exactly once; the bytes from the last
+    '<' on wait for the next chunk (unless this is the end, or they are far too long to be
+    one tag)."""
+    cut = data.rfind(b"<")
+    if final or cut < 0 or len(data) - cut > _SCAN_CHUNK:
+        extent.feed(data)
+        return b""
+    extent.feed(data[:cut])
+    return data[cut:]
+
+
 def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    extent = _SheetExtent() if _SHEET_RE.fullmatch(member.filename) else None
     try:
         with archive.open(member) as stream:
             head = stream.read(4)
@@ -172,6 +229,7 @@ def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
                     raise FileRefused("This XLSX file has XML parts that are not UTF-8.")
                 return
             tail = head
+            pending = head  # the sheet's bytes not yet given to the extent
             while True:
                 chunk = stream.read(_SCAN_CHUNK)
                 window = tail + chunk
@@ -180,13 +238,21 @@ def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
                         "This XLSX file contains a DTD (<!DOCTYPE>), which is not allowed. "
                         "Save it again from your spreadsheet, or as CSV."
                     )
+                if extent is not None:
+                    pending = _feed_whole_tags(extent, pending + chunk, final=not chunk)
                 if not chunk:
-                    return
+                    break
                 tail = window[-16:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
         raise FileRefused(
             "This XLSX file is damaged: save it again from your spreadsheet."
         ) from None
+    if extent is not None and extent.area() > XLSX_MAX_AREA:
+        raise FileRefused(
+            f"A sheet of this XLSX file spans {extent.max_row:,} rows and "
+            f"{extent.max_column:,} columns, more than a list of CallerIDs needs: delete "
+            "the cells far from the list (or save it as CSV) and try again."
+        )
 
 
 def _cell_text(value) -> tuple[str, bool]:
@@ -208,34 +274,25 @@ def _cell_text(value) -> tuple[str, bool]:
 
 def _xlsx_records(content: bytes):
     _check_xlsx_zip(content)
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged file; all mean "cannot read"
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not workbook.sheet_names:
+            raise FileRefused("This XLSX file has no sheet.")
+        # Every row and column from A1 (not from the first used cell), so the line numbers
+        # are the sheet's own and a list that starts in column B has an empty column A.
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=XLSX_MAX_ROW)
+        workbook.close()
+    except FileRefused:
+        raise
+    except Exception:  # calamine raises several kinds for a damaged file: "cannot read"
         raise FileRefused(
             "This XLSX file cannot be read: save it again from your spreadsheet."
         ) from None
-    try:
-        if not workbook.worksheets:
-            raise FileRefused("This XLSX file has no sheet.")
-        sheet = workbook.worksheets[0]
-        try:
-            # Explicit bounds: without them openpyxl reads the whole sheet once more to size
-            # it when the file has no <dimension>. Read-only mode yields empty rows for
-            # gaps, so the count is the row number.
-            rows = sheet.iter_rows(max_row=XLSX_MAX_ROW, max_col=XLSX_MAX_COLUMN, values_only=True)
-            for number, row in enumerate(rows, start=1):
-                texts = [_cell_text(value) for value in row]
-                yield number, [text for text, _ in texts], [numeric for _, numeric in texts]
-        except FileRefused:
-            raise
-        except Exception:  # a damaged sheet part; openpyxl raises many kinds
-            raise FileRefused(
-                "This XLSX file cannot be read: save it again from your spreadsheet."
-            ) from None
-    finally:
-        workbook.close()
+    for number, row in enumerate(rows, start=1):
+        texts = [_cell_text(value) for value in row[:XLSX_MAX_COLUMN]]
+        yield number, [text for text, _ in texts], [numeric for _, numeric in texts]
 
 
 # --- lines ----------------------------------------------------------------------------

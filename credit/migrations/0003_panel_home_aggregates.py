@@ -72,7 +72,7 @@ def fill_call_days(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("callback", "0002_call_admission"),
-        ("callerids", "0004_credit_totals"),
+        ("callerids", "0005_credit_totals"),
         ("credit", "0002_call_holds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -11,7 +11,7 @@ from django.urls import reverse
 register = template.Library()
 
 # Pagination belongs to the page, not to its search: an export covers all pages.
-_PAGE_ONLY = ("page", "per_page")
+_PAGE_ONLY = ("page", "per_page", "after", "before", "last")  # last three: audit log keys
 
 
 @register.inclusion_tag("exports/buttons.html", takes_context=True)

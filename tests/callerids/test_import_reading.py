@@ -273,3 +273,82 @@ def test_a_damaged_xlsx_is_refused():
     content = xlsx([["111"]])
     with pytest.raises(FileRefused):
         read_xlsx(content[: len(content) // 2])
+
+
+# --- XLSX through python-calamine (issue 21) ---------------------------------------------
+
+
+def test_xlsx_cells_far_from_the_list_are_refused_before_calamine_reads_them():
+    # calamine would hold the whole rectangle A1:XFD1048576 in memory (17 billion cells).
+    workbook = Workbook()
+    workbook.active["A1"] = "111"
+    workbook.active["XFD1048576"] = "far away"
+    out = io.BytesIO()
+    workbook.save(out)
+    with pytest.raises(FileRefused, match="spans 1,048,576 rows and 16,384 columns"):
+        read_xlsx(out.getvalue())
+
+
+def test_xlsx_cells_without_references_are_bounded_and_read_in_place():
+    import re
+
+    content = rewrite_member(
+        xlsx([["111", 1234], ["222"]]),
+        "xl/worksheets/sheet1.xml",
+        lambda data: re.sub(rb' r="[A-Z0-9]+"', b"", data),
+    )
+    result = read_xlsx(content)
+    assert [(line.line, fields(line)) for line in result.lines] == [
+        (1, ("111", "1234", "", "")),
+        (2, ("222", "", "", "")),
+    ]
+
+
+def test_xlsx_list_starting_further_in_keeps_the_sheets_line_numbers():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["B3"], sheet["C3"] = 40721000123, "0012"
+    sheet["A4"] = "0721000124"
+    out = io.BytesIO()
+    workbook.save(out)
+    result = read_xlsx(out.getvalue())
+    # Lines 1 and 2 are empty (bad lines, as in a CSV), then column A is empty on line 3:
+    # the lines as the sheet shows them.
+    assert [(line.line, fields(line), line.problem) for line in result.lines] == [
+        (1, ("", "", "", ""), EMPTY_LINE),
+        (2, ("", "", "", ""), EMPTY_LINE),
+        (3, ("", "40721000123", "0012", ""), ""),
+        (4, ("0721000124", "", "", ""), ""),
+    ]
+
+
+def test_xlsx_large_and_decimal_numbers_and_dates_keep_their_digits():
+    import datetime
+
+    result = read_xlsx(xlsx([[999999999999999, 0.1, 1e15, datetime.datetime(2026, 1, 2, 3, 4, 5)]]))
+    assert fields(result.lines[0]) == (
+        "999999999999999",
+        "0.1",
+        "1000000000000000",
+        "2026-01-02 03:04:05",
+    )
+
+
+def test_calamine_itself_expands_no_external_entity(monkeypatch):
+    """What calamine does without our DTD check: the entity is never read from the file
+    system (it refuses the file or leaves the reference as it is)."""
+    from callerids.importing import reading
+
+    monkeypatch.setattr(reading, "_check_xlsx_zip", lambda content: None)
+    doctype = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    content = rewrite_member(
+        xlsx([["placeholder"]]),
+        "xl/worksheets/sheet1.xml",
+        lambda data: doctype + data.replace(b"placeholder", b"&e;"),
+    )
+    assert b"&e;" in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    try:
+        result = read_xlsx(content)
+    except FileRefused:
+        return
+    assert all("root:" not in fields(line)[0] for line in result.lines)

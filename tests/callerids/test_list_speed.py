@@ -133,3 +133,82 @@ def test_an_extension_without_callerids_says_none_yet(client_for, extension_a):
     html = client_for("reseller_a").get(url(extension_a, "")).content.decode()
     assert "No authorized CallerIDs yet." in html
     assert "No authorized CallerIDs match." not in html
+
+
+# --- substring search served by the trigram index on PostgreSQL (issue 21) ---
+
+
+def test_the_search_finds_a_part_of_the_number_in_any_position(client_for, extension_a):
+    add(extension_a, "+40721000123", "0721555999", "4031123456", "5559999")
+    client = client_for("reseller_a")
+
+    def found(q):
+        return sorted(numbers(client.get(url(extension_a, f"q={q}")).content.decode()))
+
+    assert found("%2B4072") == ["+40721000123"]  # the start, with its +
+    assert found("0721") == ["+40721000123", "0721555999"]  # start and middle
+    assert found("123") == ["+40721000123", "4031123456"]  # middle and end
+    assert found("(031)-12") == ["4031123456"]  # punctuation ignored
+    assert found("99") == ["0721555999", "5559999"]  # shorter than a trigram: still found
+    assert found("%25") == [] and found("_") == []  # LIKE wildcards are searched as text
+    assert found("8888") == []
+
+
+def test_the_export_searches_with_the_same_rule(client_for, extension_a):
+    add(extension_a, "+40721000123", "0721555999", "4031123456")
+    response = client_for("reseller_a").get(
+        reverse("exports:download", args=["callerids", "csv"]),
+        {"extension": extension_a.pk, "q": "0721"},
+    )
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert sorted(line.split(",")[0] for line in body.splitlines()[1:]) == [
+        "+40721000123",
+        "0721555999",
+    ]
+
+
+def _trigram_index():
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name = %s",
+                ["callerid_number_trgm"],
+            )
+            return cursor.fetchone()
+        cursor.execute(
+            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
+            ["callerid_number_trgm"],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.postgres
+def test_the_search_sql_is_served_by_the_trigram_index(extension_a):
+    valid, definition = _trigram_index()
+    assert valid and "gin (number gin_trgm_ops)" in definition
+    from callerids.filters import CallerIDFilter
+
+    bulk_rows(extension_a, 20000, start=5_550_000)
+    queryset = CallerIDFilter(
+        {"q": "555-123"}, queryset=AuthorizedCallerID.objects.filter(extension=extension_a)
+    ).qs
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # New rows wait in the GIN index's pending list until a vacuum: merge them first.
+        cursor.execute("SELECT gin_clean_pending_list('callerid_number_trgm')")
+        cursor.execute("ANALYZE callerids_authorizedcallerid")
+        # 20,000 rows are still cheap to scan; without scans the planner must pick between
+        # the extension's indexes and the trigram one, and it picks the trigram one.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Bitmap Index Scan on callerid_number_trgm" in plan, plan
+    expected = {str(5_550_000 + i) for i in range(20000)}
+    assert {c.number for c in queryset} == {n for n in expected if "555123" in n}
+
+
+def test_sqlite_has_no_trigram_index():
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only: on PostgreSQL the migration creates the index")
+    assert _trigram_index() is None

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('callback', '0001_initial'),
-        ('callerids', '0004_credit_totals'),
+        ('callerids', '0005_credit_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

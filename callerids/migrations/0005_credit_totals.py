@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('callback', '0001_initial'),
-        ('callerids', '0003_list_indexes'),
+        ('callerids', '0004_number_trigram_index'),
     ]
 
     operations = [
