@@ -1,6 +1,7 @@
 """Seed a benchmark database: 1,000,000 authorized CallerIDs (100,000 on one extension),
 each with its `initial` ledger row, and 1,000,000 metered calls, each with its `call`
-ledger row; License and Reseller counters equal to the enabled CallerIDs.
+ledger row; License and Reseller counters equal to the enabled CallerIDs, and the panel
+home's counters (credit totals, call days) rebuilt from the loaded rows.
 
 The CallerIDs: 95% enabled, 5% disabled (some locked after wrong PINs), none removed (so
 an export of the default search covers all of them); 10% Unlimited, a third with a PIN,
@@ -99,6 +100,7 @@ class Plan:
     ):
         self.callerids = callerids
         self.calls = calls
+        self.reseller_of_extension = reseller_of_extension
         stride = max(1, callerids // big)
         others = extensions
         self.extension = array("q", bytes(8 * callerids))
@@ -189,7 +191,11 @@ def initial_ledger_lines(plan: Plan):
     clock = Clock(days=400, count=plan.callerids)
     for i in range(plan.callerids):
         amount = r"\N" if plan.unlimited[i] else money(plan.initial[i])
-        yield f"{i + 1}\tinitial\t{amount}\t{amount}\t\tbench-seed\t{clock.text(i)}\t{i + 1}\n"
+        reseller = plan.reseller_of_extension[plan.extension[i]]
+        yield (
+            f"{i + 1}\tinitial\t{amount}\t{amount}\t\tbench-seed\t{clock.text(i)}\t{i + 1}\t"
+            f"{reseller}\n"
+        )
 
 
 def call_lines(plan: Plan):
@@ -213,9 +219,10 @@ def call_ledger_lines(plan: Plan):
         i = plan.call_callerid[j]
         balance = plan.call_balance[j]
         balance_text = r"\N" if balance < 0 else money(balance)
+        reseller = plan.reseller_of_extension[plan.extension[i]]
         yield (
             f"{n + j + 1}\tcall\t{money(-plan.call_charged[j])}\t{balance_text}\t\ttoken:bench\t"
-            f"{clock.text(j)}\t{j + 1}\t{i + 1}\n"
+            f"{clock.text(j)}\t{j + 1}\t{i + 1}\t{reseller}\n"
         )
 
 
@@ -228,7 +235,8 @@ COPIES = (
     ),
     (
         "credit_ledgerentry",
-        "id, kind, amount, balance_after, order_number, actor_username, created_at, callerid_id",
+        "id, kind, amount, balance_after, order_number, actor_username, created_at, callerid_id, "
+        "reseller_id",
         initial_ledger_lines,
     ),
     (
@@ -240,7 +248,7 @@ COPIES = (
     (
         "credit_ledgerentry",
         "id, kind, amount, balance_after, order_number, actor_username, created_at, call_id, "
-        "callerid_id",
+        "callerid_id, reseller_id",
         call_ledger_lines,
     ),
 )
@@ -312,12 +320,15 @@ def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
 
     from callback.models import Reseller
     from callerids.selectors import get_license
+    from callerids.services import credit_totals
+    from credit import call_days
 
     times = {}
     get_license()
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+        # Calls in progress (holds) point at calls: emptied with them.
+        cursor.execute(f"TRUNCATE {', '.join(TABLES)}, credit_callhold RESTART IDENTITY")
         times["truncate"] = time.perf_counter() - started
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -358,6 +369,9 @@ def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
             license.max_active_callerids, plan.total_enabled + 100_000
         )
         license.save()
+        # The panel home's counters (credit totals, call days), from the loaded rows.
+        credit_totals.rebuild()
+        call_days.rebuild()
         times["counters"] = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:

@@ -21,6 +21,33 @@ class License(models.Model):
         return f"{self.active_callerids} of {self.max_active_callerids}"
 
 
+class CreditTotals(models.Model):
+    """Per reseller: the credit outstanding on its CallerIDs and how many are Unlimited
+    (SPEC §14), kept in the same transaction as every balance or status change, like the
+    license counters, so the panel home never sums a million rows.
+
+    outstanding: the sum of the balances of its limited CallerIDs that are not removed;
+    unlimited: how many of its CallerIDs that are not removed are Unlimited. Written only
+    by callerids.services.credit_totals; `manage.py panel_totals` proves both.
+    """
+
+    reseller = models.OneToOneField(
+        "callback.Reseller", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    # A sum of up to millions of balances: more digits than one balance.
+    outstanding = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    # No CHECK (>= 0) on these: they are a derived count, and a CallerID written around
+    # the services (a repair in the Django shell) must not make every later call report
+    # fail; `manage.py panel_totals` reports any drift and `--rebuild` repairs it.
+    unlimited = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "credit totals"
+
+    def __str__(self) -> str:
+        return f"{self.outstanding} outstanding, {self.unlimited} unlimited"
+
+
 class CallerIDStatus(models.TextChoices):
     ENABLED = "enabled", "Enabled"
     DISABLED = "disabled", "Disabled"
@@ -97,6 +124,13 @@ class AuthorizedCallerID(models.Model):
                 fields=["extension", "-total", "-id"],
                 condition=~models.Q(status="removed"),
                 name="callerid_list_total",
+            ),
+            # The panel home's "low on credit" and "no credit left" over the whole server
+            # (a reseller's go through callerid_list_available, extension by extension).
+            models.Index(
+                fields=["available", "id"],
+                condition=~models.Q(status="removed") & models.Q(unlimited=False),
+                name="callerid_credit_watch",
             ),
         ]
 

@@ -98,14 +98,14 @@ class Column:
 
 COLUMNS = (
     Column("selection", _SELECT_ALL, css="text-center"),
-    Column("s", "S", css="text-center"),
-    Column("c", "C", css="text-center"),
+    Column("s", '<abbr title="Status">S</abbr>', css="text-center"),
+    Column("c", '<abbr title="Cost report">C</abbr>', css="text-center"),
     Column("number", "Callback Number", sort="number"),
     Column("pin", "PIN"),
     Column("total", "Total Credit", sort="total", css="num"),
     Column("available", "Available Credit", sort="available", css="num"),
     Column("created", "Created", sort="created"),
-    Column("b", "B", css="text-center"),
+    Column("b", '<abbr title="Balance: credit management">B</abbr>', css="text-center"),
 )
 assert all(f"-{c.sort}" in SORTS for c in COLUMNS if c.sort)
 

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from callback import scoping
 from credit.filters import RechargeHistoryFilter
-from credit.models import LedgerEntry, LedgerKind
+from credit.models import HISTORY_TYPES, LedgerEntry, LedgerKind
 from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
 from exports.renderers.csv_copy import CopyColumn, CopySource
+
+
+def _type_sql(expr: str) -> str:
+    """SQL naming a ledger kind as HISTORY_TYPES does (the labels are the code's own
+    constants; quotes doubled all the same)."""
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    cases = " ".join(
+        f"WHEN {literal(kind)} THEN {literal(label)}" for kind, label in HISTORY_TYPES.items()
+    )
+    return f"CASE {expr} {cases} ELSE {expr} END"
 
 
 def recharge_history(callerid):
@@ -34,6 +47,7 @@ class RechargeHistoryExporter(Exporter):
     def columns(self) -> list[Column]:
         return [
             Column("Order Number", TEXT, width=20),
+            Column("Type", TEXT, width=14),
             Column("Credit Added", MONEY),
             Column("Credit Left", MONEY),
             Column("Date Added", DATETIME, width=22),
@@ -42,7 +56,7 @@ class RechargeHistoryExporter(Exporter):
 
     def values(self):
         return self.queryset.values_list(
-            "order_number", "amount", "balance_after", "created_at", "actor_username"
+            "order_number", "kind", "amount", "balance_after", "created_at", "actor_username"
         )
 
     def copy_source(self) -> CopySource:
@@ -50,19 +64,21 @@ class RechargeHistoryExporter(Exporter):
             self.values(),
             [
                 CopyColumn("r.c0"),
-                CopyColumn("r.c1", unlimited="r.c1 IS NULL"),
+                CopyColumn(_type_sql("r.c1")),
                 CopyColumn("r.c2", unlimited="r.c2 IS NULL"),
-                CopyColumn("r.c3"),
+                CopyColumn("r.c3", unlimited="r.c3 IS NULL"),
                 CopyColumn("r.c4"),
+                CopyColumn("r.c5"),
             ],
         )
 
     def rows(self):
-        for order_number, amount, balance, created, added_by in self.values().iterator(
+        for order_number, kind, amount, balance, created, added_by in self.values().iterator(
             chunk_size=self.chunk_size
         ):
             yield (
                 order_number or None,
+                HISTORY_TYPES.get(kind, kind),
                 # Only Unlimited grants (set_unlimited, an Unlimited initial credit) lack one.
                 UNLIMITED if amount is None else amount,
                 UNLIMITED if balance is None else balance,

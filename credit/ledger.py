@@ -77,6 +77,7 @@ def record_call(
     *,
     call: dict[str, object],
     callerid_id: int,
+    reseller_id: int,
     charged: Decimal,
     balance_after: Decimal | None,
     actor: Actor,
@@ -101,6 +102,7 @@ def record_call(
         "order_number": "",
         "actor": actor.user.pk if actor.user is not None else None,
         "actor_username": _actor_username(actor),
+        "reseller": reseller_id,
         "created_at": created_at,
     }
     limited = balance_after is not None
@@ -177,12 +179,14 @@ def entry_for(
     amount: Decimal | None,
     balance_after: Decimal | None,
     actor: Actor,
+    reseller_id: int | None = None,
     order_number: str = "",
     one_time_key=None,
     call=None,
 ) -> LedgerEntry:
     """The row append() writes, unsaved: for services that write many at once
-    (LedgerEntry.objects.bulk_create); the same checks on the balance."""
+    (LedgerEntry.objects.bulk_create); the same checks on the balance. A bulk insert skips
+    LedgerEntry.save(): give `reseller_id` (the CallerID's reseller) then."""
     if balance_after is not None:
         balance_after = _checked_balance(balance_after)
     return LedgerEntry(
@@ -195,6 +199,7 @@ def entry_for(
         call=call,
         actor=actor.user,
         actor_username=_actor_username(actor),
+        reseller_id=reseller_id,
     )
 
 
@@ -205,11 +210,14 @@ def append(
     amount: Decimal | None,
     balance_after: Decimal | None,
     actor: Actor,
+    reseller_id: int | None = None,
     order_number: str = "",
     one_time_key=None,
     call=None,
 ) -> LedgerEntry:
-    """Append one ledger row; the caller then saves callerid.available/total to match."""
+    """Append one ledger row; the caller then saves callerid.available/total to match.
+    `reseller_id` is the CallerID's reseller (kept on the row for the panel home); when
+    not given, LedgerEntry.save() reads it."""
     entry = entry_for(
         callerid=callerid,
         kind=kind,
@@ -219,6 +227,7 @@ def append(
         order_number=order_number,
         one_time_key=one_time_key,
         call=call,
+        reseller_id=reseller_id,
     )
     entry.save(force_insert=True)
     return entry

@@ -36,6 +36,17 @@ class LedgerKind(models.TextChoices):
     CALL = "call", "Call"
 
 
+# The "Type" of a recharge history row, as the pages and exports name it (issue 22).
+HISTORY_TYPES = {
+    LedgerKind.INITIAL: "Initial credit",
+    LedgerKind.RECHARGE: "Recharge",
+    LedgerKind.ADJUSTMENT: "Adjustment",
+    LedgerKind.SET_UNLIMITED: "Unlimited",
+    LedgerKind.SET_LIMITED: "Limit set",
+    LedgerKind.CALL: "Call",
+}
+
+
 class LedgerEntry(models.Model):
     """One row of a CallerID's ledger (SPEC §6.1). Never updated, never deleted."""
 
@@ -57,6 +68,19 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_username = models.CharField(max_length=150, blank=True)  # "Added by", kept
+    # The CallerID's reseller, copied when the row is written (a CallerID never changes
+    # reseller): the panel home reads a reseller's latest recharges from one short index.
+    # The services always give it; save() fills it for any other writer; null only so that
+    # such a writer's bulk insert still works (`manage.py panel_totals` reports a missing
+    # one).
+    reseller = models.ForeignKey(
+        "callback.Reseller",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -73,10 +97,36 @@ class LedgerEntry(models.Model):
                 name="ledger_order_number_unique_per_callerid",
             ),
         ]
-        indexes = [models.Index(fields=["callerid", "id"])]
+        indexes = [
+            models.Index(fields=["callerid", "id"]),
+            # The panel home's "last 10 recharges" (every row but calls), newest first:
+            # for one reseller, and for the whole server.
+            models.Index(
+                fields=["reseller", "-id"],
+                condition=~models.Q(kind="call"),
+                name="ledger_recent_credit",
+            ),
+            models.Index(
+                fields=["-id"], condition=~models.Q(kind="call"), name="ledger_recent_credit_all"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} -> {self.balance_after}"
+
+    def save(self, *args, **kwargs):
+        if self.reseller_id is None and self.callerid_id is not None:
+            self.reseller_id = (
+                type(self.callerid)
+                .objects.filter(pk=self.callerid_id)
+                .values_list("extension__organization__reseller_id", flat=True)
+                .first()
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def type_label(self) -> str:
+        return HISTORY_TYPES.get(self.kind, self.kind)
 
 
 class SubmissionKey(models.Model):
@@ -141,6 +191,35 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.call_id
+
+
+class CallDay(models.Model):
+    """The calls of one reseller on one server-time-zone day (of `started_at`), added up
+    in the same transaction as each call report: the panel home's today, this month and
+    30-day chart read at most 31 rows per reseller instead of summing the calls. Written
+    only by credit.call_days; `manage.py panel_totals` proves it."""
+
+    reseller = models.ForeignKey("callback.Reseller", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    calls = models.PositiveIntegerField(default=0)  # metered
+    seconds = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    charged = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    shortfall = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    unmetered_calls = models.PositiveIntegerField(default=0)
+    unmetered_seconds = models.PositiveBigIntegerField(default=0)
+    unmetered_cost = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "day"], name="callday_one_per_reseller_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="callday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.reseller_id} {self.day}: {self.calls + self.unmetered_calls} calls"
 
 
 class HoldStatus(models.TextChoices):

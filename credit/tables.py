@@ -20,6 +20,7 @@ class RechargeHistoryTable(tables.Table):
     """Newest first, in ledger order only: not sortable (the export accepts no sort key)."""
 
     order_number = tables.Column(verbose_name="Order Number", default="")
+    kind = tables.Column(verbose_name="Type", accessor="type_label")
     amount = tables.Column(
         verbose_name="Credit Added",
         empty_values=(),
@@ -39,7 +40,7 @@ class RechargeHistoryTable(tables.Table):
 
     class Meta:
         model = LedgerEntry
-        fields = ("order_number", "amount", "balance_after", "created_at", "actor_username")
+        fields = ("order_number", "kind", "amount", "balance_after", "created_at", "actor_username")
         orderable = False
         template_name = "credit/credit_history_table.html"
         empty_text = "No recharge matches this search."

@@ -162,13 +162,16 @@ BOOTSTRAP5 = {
     "css_url": {"url": "/static/bootstrap/css/bootstrap.min.css"},
     "javascript_url": {"url": "/static/bootstrap/js/bootstrap.bundle.min.js"},
 }
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "panel_table.html"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # License: the maximum number of active authorized CallerIDs, used once to create the row.
 LICENSE_MAX_ACTIVE_CALLERIDS = env_int("LICENSE_MAX_ACTIVE_CALLERIDS", 1000)
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
+# The panel home's "low on credit": a limited CallerID with more than 0 and less than this
+# (in the server currency) left.
+LOW_CREDIT_THRESHOLD = env_str("LOW_CREDIT_THRESHOLD", "5")
 
 # Import limits (SPEC §5.2).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)

@@ -8,6 +8,7 @@ from callback.views.auth import AuditedPasswordChangeView, ThrottledLoginView
 urlpatterns = [
     path("", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
+    path("favicon.ico", core.favicon, name="favicon"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -7,7 +7,7 @@ import json
 import django_tables2 as tables
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from callback.models import AuditEvent, Organization, Reseller
 
@@ -108,15 +108,59 @@ def _values(values) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
+EMPTY = "\u2014"  # what a missing or empty value shows
+SHORT = 60  # characters of one value in the compact list (the raw values keep it whole)
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "\u2026"
+
+
+def changes(before, after) -> list[tuple[str, str | None, str | None]]:
+    """(field, before, after) for each field whose value differs, in the order the event
+    lists them; before or after None when that side has no such field (created, deleted).
+    Non-dict values (a list, a text) count as one field named "value"."""
+    before = (
+        before if isinstance(before, dict) else ({} if before in (None, "") else {"value": before})
+    )
+    after = after if isinstance(after, dict) else ({} if after in (None, "") else {"value": after})
+    fields = list(before) + [name for name in after if name not in before]
+    out = []
+    for name in fields:
+        old, new = before.get(name), after.get(name)
+        if name in before and name in after and old == new:
+            continue
+        out.append(
+            (
+                name,
+                _shown(old) if name in before else None,
+                _shown(new) if name in after else None,
+            )
+        )
+    return out
+
+
 class AuditTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(
+        verbose_name="When", format="Y-m-d H:i:s", attrs={"td": {"class": "text-nowrap"}}
+    )
     actor_label = tables.Column(verbose_name="Who")
     action = tables.Column()
     object_type = tables.Column(verbose_name="Object type")
     object_repr = tables.Column(verbose_name="Object")
     address = tables.Column(verbose_name="From", default="")
-    before = tables.Column(orderable=False, default="")
-    after = tables.Column(orderable=False, default="")
+    changes = tables.Column(
+        verbose_name="Changes",
+        orderable=False,
+        empty_values=(),
+        accessor="pk",
+        attrs={"td": {"class": "audit-changes"}},
+    )
 
     class Meta:
         model = AuditEvent
@@ -127,15 +171,40 @@ class AuditTable(tables.Table):
             "object_type",
             "object_repr",
             "address",
-            "before",
-            "after",
+            "changes",
         ]
         order_by = "-created_at"
         empty_text = "No audit events match."
         attrs = {"class": "table table-sm table-striped small"}
 
-    def render_before(self, value):
-        return format_html("<code>{}</code>", _values(value))
-
-    def render_after(self, value):
-        return format_html("<code>{}</code>", _values(value))
+    def render_changes(self, record):
+        """A compact before → after line per changed field; the raw values one click away."""
+        lines = []
+        for name, old, new in changes(record.before, record.after):
+            if old is None:
+                line = format_html('<span class="field">{}</span>: <ins>{}</ins>', name, new)
+            elif new is None:
+                line = format_html('<span class="field">{}</span>: <del>{}</del>', name, old)
+            else:
+                line = format_html(
+                    '<span class="field">{}</span>: <del>{}</del> \u2192 <ins>{}</ins>',
+                    name,
+                    old,
+                    new,
+                )
+            lines.append(format_html("<li>{}</li>", line))
+        if not lines and not record.before and not record.after:
+            return EMPTY
+        summary = format_html_join("", "{}", ((line,) for line in lines)) if lines else ""
+        # A new object (nothing before): its fields flow on as one paragraph, not a line each.
+        listing = "changes changes-new" if not record.before else "changes"
+        return format_html(
+            '<ul class="{}">{}</ul><details class="small"><summary>Raw values</summary>'
+            '<div class="text-break"><span class="text-body-secondary">Before:</span> '
+            '<code>{}</code><br><span class="text-body-secondary">After:</span> '
+            "<code>{}</code></div></details>",
+            listing,
+            summary or format_html("<li>{}</li>", "no field changed"),
+            _values(record.before) or EMPTY,
+            _values(record.after) or EMPTY,
+        )

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -12,7 +13,8 @@ from django.views.decorators.http import require_GET
 from callback import scoping
 from callback.context_processors import NAVIGATION, _navigation
 from callback.models import Role
-from callerids.selectors import room_left
+from credit.selectors import get_preferences
+from credit.selectors_home import panel_home
 
 # One line under each shortcut on the panel, by URL name (the navigation's own entries).
 SHORTCUT_HELP = {
@@ -41,8 +43,9 @@ def _shortcuts(items: list[dict]) -> list[dict]:
 
 
 def home(request):
-    """The panel: who you are, your access, the license room (from counters only) and
-    shortcuts to the pages of your role."""
+    """The panel home (SPEC §14): who you are and your access, then the state of the
+    business in your scope (credit_home.panel_home: counters and bounded queries only),
+    and shortcuts to the pages of your role."""
     user = request.user
     role = scoping.role_of(user)
     context = {"role": role, "reseller": scoping.reseller_of(user)}
@@ -52,9 +55,24 @@ def home(request):
     context["role_label"] = Role(role).label if role in Role.values else role
     context["can_write"] = scoping.can_write(user)
     context["server_wide"] = scoping.is_server_wide(user)
-    context["room"] = room_left(user)  # reads the license / reseller counters, never counts rows
     context["shortcuts"] = _shortcuts(_navigation(role, ""))
+    preferences = get_preferences()
+    request._charging_preferences = preferences  # the {% money %} tag reuses it
+    panel = panel_home(user)
+    context |= {
+        "panel": panel,
+        "room": panel.room,
+        "currency": preferences.currency,
+        "watch_url": reverse("credit:credit_watch"),
+    }
     return render(request, "home.html", context)
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required

@@ -32,6 +32,7 @@ from callerids.models import (
     ImportState,
 )
 from callerids.selectors import get_license
+from callerids.services import credit_totals
 from callerids.services.license import lock_counters
 from credit.models import LedgerEntry, LedgerKind
 from credit.selectors import get_preferences
@@ -282,6 +283,15 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
             count = len(evaluation.rows)
             counters.add(reseller_id, count)
             counters.save()
+            totals = credit_totals.TotalsChange()
+            for row in evaluation.rows:
+                totals.moved(
+                    reseller_id,
+                    (credit_totals.ZERO, 0),
+                    credit_totals.share(
+                        status=CallerIDStatus.ENABLED, unlimited=row.unlimited, available=row.credit
+                    ),
+                )
             outcome = {
                 "count": count,
                 "unlimited": report["unlimited"],
@@ -304,6 +314,8 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
                 object_repr=f"{extension.number}: import of {job.file_name}"[:200],
             )
             side.update(progress.SAVING, count)
+            # The reseller's totals row last, as in every transaction that takes it.
+            totals.save()
     if changed is not None:
         _save_changed(job, changed, evaluation, context)
         raise ImportChanged(changed)
@@ -349,6 +361,7 @@ def _insert(*, actor: Actor, extension: CallbackExtension, rows, side) -> None:
                 "call_id": [None] * len(batch),
                 "actor_id": [user_id] * len(batch),
                 "actor_username": [username] * len(batch),
+                "reseller_id": [extension.organization.reseller_id] * len(batch),
                 "created_at": [now] * len(batch),
             },
         )

@@ -25,7 +25,7 @@ from callback.errors import DomainError, NotAllowed
 from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import hash_pin
-from callerids.services import scope
+from callerids.services import credit_totals, scope
 from callerids.services.license import lock_counters, lock_for_status_change
 from callerids.services.validation import (
     MAX_ROWS,
@@ -43,6 +43,7 @@ from credit.selectors import get_preferences
 ENABLED = CallerIDStatus.ENABLED
 DISABLED = CallerIDStatus.DISABLED
 REMOVED = CallerIDStatus.REMOVED
+ZERO = credit_totals.ZERO
 
 ADD_ACTION = "callerid.add"
 AUDIT_FIELDS = ["number", "status", "status_reason", "pin_hash", "wrong_pin_count"]
@@ -191,6 +192,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
         # events) rather than three per row: the API adds up to 1,000 at once, under the
         # license lock, which every other add waits for.
         created = []
+        totals = credit_totals.TotalsChange()
         for clean in cleaned:
             salt, digest = hash_pin(clean.pin) if clean.pin else ("", "")
             created.append(
@@ -214,6 +216,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
                 amount=clean.credit,
                 balance_after=clean.credit,
                 actor=actor,
+                reseller_id=reseller.pk,
                 order_number=clean.order_number,
             )
             for callerid, clean in zip(created, cleaned, strict=True)
@@ -232,7 +235,10 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
             )
             for callerid, clean in zip(created, cleaned, strict=True)
         )
+        for callerid in created:
+            totals.moved(reseller.pk, (ZERO, 0), credit_totals.share_of(callerid))
         counters.save()
+        totals.save()
         now = timezone.now()
         if key is not None:
             SubmissionKey.objects.create(
@@ -427,12 +433,14 @@ def remove_callerids(*, actor: Actor, ids: Iterable) -> BulkResult:
         return BulkResult()
     with transaction.atomic():
         counters, locked = lock_for_status_change(ids=ids, scope=scope.scoped_callerids(actor))
+        totals = credit_totals.TotalsChange()
         now = timezone.now()
         for target in locked:
             if target.status == REMOVED:
                 skipped.append(target.pk)
                 continue
             before = snapshot(target, AUDIT_FIELDS + CREDIT_FIELDS)
+            totals.moved(target.reseller_id, credit_totals.share_of(target), (ZERO, 0))
             counters.status_changed(target.reseller_id, target.status, REMOVED)
             target.status = REMOVED
             target.status_reason = ""
@@ -448,6 +456,7 @@ def remove_callerids(*, actor: Actor, ids: Iterable) -> BulkResult:
             )
             changed.append(target.pk)
         counters.save()
+        totals.save()
     return BulkResult(changed=changed, skipped_removed=skipped)
 
 

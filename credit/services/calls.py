@@ -25,11 +25,16 @@ from callback.audit import Actor
 from callback.models import ApiToken
 from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
-from credit import ledger
+from credit import call_days, ledger
 from credit.models import Call, CallHold, HoldStatus
 from credit.money import quantize4
 from credit.services import holds
-from credit.services.holds import CallIdConflict, cost_of, extension_in_scope
+from credit.services.holds import (
+    CallIdConflict,
+    cost_of,
+    extension_and_reseller,
+    extension_in_scope,
+)
 from notifications import services as notifications
 from notifications.models import EventType
 
@@ -83,7 +88,7 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
 # scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
 # CallerID's row only (never the extension, organization or reseller rows it joins).
 _LOCK_SQL = """
-SELECT e.id, c.unlimited, c.available, o.reseller_id, e.daily_limit
+SELECT e.id, c.unlimited, c.available, o.reseller_id, e.daily_limit, c.status = 'removed'
   FROM callerids_authorizedcallerid c
   JOIN callback_callbackextension e ON e.id = c.extension_id
   JOIN callback_organization o ON o.id = e.organization_id
@@ -100,11 +105,13 @@ _LOCKS = {
 }
 
 
-def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Decimal | None, int]:
-    """(extension id, unlimited, available, reseller id) of the reported CallerID, its row
-    locked until
-    the transaction ends; CallbackExtension.DoesNotExist when the extension is not in the
-    token's scope, else AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
+def _lock_callerid(
+    token: ApiToken, report: CallReport
+) -> tuple[int, bool, Decimal | None, int, Decimal | None, bool]:
+    """(extension id, unlimited, available, reseller id, the extension's daily limit,
+    removed) of the reported CallerID, its row locked until the transaction ends;
+    CallbackExtension.DoesNotExist when the extension is not in the token's scope, else
+    AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
     # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
     for_update = connection.features.has_select_for_update
     params = [report.callerid_id, report.extension]
@@ -120,6 +127,7 @@ def _lock_callerid(token: ApiToken, report: CallReport) -> tuple[int, bool, Deci
         ledger.decimal_from_db(row[2]),
         row[3],
         ledger.decimal_from_db(row[4]),
+        bool(row[5]),
     )
 
 
@@ -320,13 +328,20 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         "created_at": now,
     }
     if report.callerid_id is None:
-        fields["extension"] = extension_in_scope(token, report.extension)
+        fields["extension"], reseller_id = extension_and_reseller(token, report.extension)
         hold = _hold_from(_HOLD.fetchone([report.call_id]), now)
         fields["cost"] = _check_hold(hold, fields["extension"], report)
         call_pk = ledger.insert_row(
             Call, {**fields, "charged": ZERO, "shortfall": ZERO, "metered": False}
         )
         _close(hold, call_pk, now)
+        call_days.count_call(
+            reseller_id=reseller_id,
+            started_at=report.started_at,
+            metered=False,
+            seconds=report.duration_seconds,
+            cost=fields["cost"],
+        )
         return CallOutcome(
             created=True,
             call_id=report.call_id,
@@ -342,9 +357,14 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
     # run only the reads of its holds, the computation in Decimal and the writes.
     # Any status, removed included: the call happened; but only a CallerID of this extension
     # (which also keeps the token's scope, as the extension is in it).
-    fields["extension"], unlimited, available, reseller_id, daily_limit = _lock_callerid(
-        token, report
-    )
+    (
+        fields["extension"],
+        unlimited,
+        available,
+        reseller_id,
+        daily_limit,
+        removed,
+    ) = _lock_callerid(token, report)
     cte = connection.vendor == "postgresql"
     if not cte:
         holds.expire_holds_of(report.callerid_id, now=now)
@@ -370,6 +390,7 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
     call_pk = ledger.record_call(
         call={**fields, "charged": charged, "shortfall": shortfall, "metered": True},
         callerid_id=report.callerid_id,
+        reseller_id=reseller_id,
         charged=charged,
         balance_after=balance,
         actor=actor,
@@ -383,6 +404,17 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         )
         if daily_limit is not None and charged > 0:
             _daily_limit_event(report, reseller_id, daily_limit, charged, balance, now)
+    # The reseller's day and credit totals last (the lock order of credit_totals).
+    call_days.count_call(
+        reseller_id=reseller_id,
+        started_at=report.started_at,
+        metered=True,
+        seconds=report.duration_seconds,
+        cost=cost,
+        charged=charged,
+        shortfall=shortfall,
+        outstanding_change=ZERO if unlimited or removed else -charged,
+    )
     return CallOutcome(
         created=True,
         call_id=report.call_id,

@@ -268,7 +268,7 @@ def _read(token: ApiToken, start: CallStart) -> _Admission:
 
 
 _EXTENSION_SQL = """
-SELECT e.id FROM callback_callbackextension e
+SELECT e.id, o.reseller_id FROM callback_callbackextension e
   JOIN callback_organization o ON o.id = e.organization_id
  WHERE e.number = %s
 """
@@ -279,7 +279,13 @@ _EXTENSION_IN_RESELLER = Statement(
 
 
 def extension_in_scope(token: ApiToken, number: str) -> int:
-    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist.
+    """The extension's id when it is in the token's scope, else CallbackExtension.DoesNotExist."""
+    return extension_and_reseller(token, number)[0]
+
+
+def extension_and_reseller(token: ApiToken, number: str) -> tuple[int, int]:
+    """(id, reseller id) of the extension when it is in the token's scope, else
+    CallbackExtension.DoesNotExist.
 
     The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
     extensions only) as one prepared query: this is the PBX's hot path.
@@ -290,7 +296,7 @@ def extension_in_scope(token: ApiToken, number: str) -> int:
         row = _EXTENSION_IN_RESELLER.fetchone([number, token.reseller_id])
     if row is None:
         raise CallbackExtension.DoesNotExist("unknown extension")
-    return row[0]
+    return row[0], row[1]
 
 
 def _today_start(now: datetime) -> datetime:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from callback.audit import Actor, record, snapshot
 from callback.errors import DomainError, NotAllowed
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.services import scope
+from callerids.services import credit_totals, scope
 from callerids.services.validation import clean_amount, clean_order_number
 from credit import ledger
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
@@ -170,6 +170,8 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             if used is not None:
                 raise DomainError(_order_refusal(used), code="order_number")
         before = snapshot(callerid, CREDIT_FIELDS)
+        reseller_id = callerid.extension.organization.reseller_id
+        share_before = credit_totals.share_of(callerid)
 
         if callerid.unlimited:
             if unlimited or amount > 0:
@@ -216,6 +218,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             amount=None if unlimited else amount,
             balance_after=balance,
             actor=actor,
+            reseller_id=reseller_id,
             order_number=order_number,
             one_time_key=key,
         )
@@ -246,4 +249,8 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             },
             reseller=callerid.extension.organization.reseller,
         )
+        # The reseller's totals row last: every transaction takes it after its other locks.
+        totals = credit_totals.TotalsChange()
+        totals.moved(reseller_id, share_before, credit_totals.share_of(callerid))
+        totals.save()
     return CreditResult(entry=entry, callerid=callerid, already_applied=False)

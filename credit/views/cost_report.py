@@ -14,7 +14,7 @@ from django_tables2 import RequestConfig
 
 from callback import scoping
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
-from credit.charts import cost_per_day_svg
+from credit.charts import cost_charts
 from credit.forms_cost import CostReportForm
 from credit.selectors import get_preferences
 from credit.selectors_cost import cost_per_day, cost_report_calls, cost_report_totals, month_of
@@ -84,7 +84,7 @@ def cost_report(request, pk: int):
             "totals": totals,
             "duration": format_duration(totals.seconds),
             "unmetered_duration": format_duration(totals.unmetered_seconds),
-            "chart": cost_per_day_svg(
+            "chart": cost_charts(
                 cost_per_day(report),
                 decimals=preferences.decimals,
                 currency=preferences.currency,

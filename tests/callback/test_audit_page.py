@@ -210,3 +210,36 @@ def test_cursor_round_trips_exactly():
     event = AuditEvent(pk=42, created_at=when)
     assert audit_views.parse_cursor(audit_views.cursor_of(event)) == (when, 42)
     assert audit_views.parse_cursor("1_") is None and audit_views.parse_cursor(None) is None
+
+
+def test_it_shows_each_changed_field_as_before_and_after_with_the_raw_values_a_click_away(
+    client_for, cast, reseller_a
+):
+    admin = Actor(user=cast["admin"])
+    record(
+        actor=admin,
+        action="reseller.update",
+        obj=reseller_a,
+        before={"name": "Reseller A", "active": True, "max_active_callerids": 10},
+        after={"name": "Reseller A", "active": False, "max_active_callerids": 25, "note": "x"},
+    )
+    page = client_for("admin").get(reverse("callback:audit_list")).content.decode()
+    assert '<span class="field">active</span>: <del>yes</del> → <ins>no</ins>' in page
+    assert '<span class="field">max_active_callerids</span>: <del>10</del> → <ins>25</ins>' in page
+    assert '<span class="field">note</span>: <ins>x</ins>' in page
+    assert '<span class="field">name</span>' not in page  # unchanged: not listed
+    raw = page.split("<summary>Raw values</summary>", 1)[1].split("</details>", 1)[0]
+    assert "&quot;name&quot;: &quot;Reseller A&quot;" in raw  # the whole values, escaped
+
+
+def test_changes_lists_only_fields_that_differ_and_marks_created_and_removed_ones():
+    from callback.tables.tenancy import changes
+
+    assert changes({"a": 1, "b": "x"}, {"a": 2, "b": "x", "c": None}) == [
+        ("a", "1", "2"),
+        ("c", None, "—"),
+    ]
+    assert changes({"gone": "y"}, None) == [("gone", "y", None)]
+    assert changes(None, None) == []
+    long = "z" * 100
+    assert changes({}, {"t": long})[0][2] == "z" * 59 + "…"

@@ -16,7 +16,7 @@ from tests.html_support import duplicate_ids
 
 # Text only reseller B's objects contain.
 B_MARKERS = ["Reseller B", "Org B1", "0004*001", "721999888", "4031555999", "Token of B"]
-PUBLIC = {"login", "logout", "healthz", "password_change", "password_change_done"}
+PUBLIC = {"login", "logout", "healthz", "favicon", "password_change", "password_change_done"}
 SKIPPED_NAMESPACES = {"api", "admin"}  # the API has its own tests; the Django admin is superusers'
 WRITE_WORDS = (
     "create",

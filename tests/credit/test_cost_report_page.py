@@ -146,12 +146,16 @@ def test_totals_show_metered_and_unmetered_apart(client_for, extension_a):
 def test_the_chart_is_an_inline_svg_without_scripts(client_for, extension_a):
     call(extension_a, dt.datetime(2026, 11, 3, 12, tzinfo=UTC), cost="1.0000")
     response = client_for("admin").get(url(extension_a, **NOV))
-    chart = str(response.context["chart"])
-    assert chart.startswith("<svg")
-    assert "<script" not in chart
-    assert not re.search(r"(src|href)=\"(https?:)?//", chart)  # nothing fetched from elsewhere
-    assert "01 Nov" in chart and "30 Nov" in chart
-    assert "Cost per day" in chart
+    # Two drawings: the wide one, and the compact one phones get (a label a week).
+    for size, last_label in (("wide", "30 Nov"), ("compact", "29 Nov")):
+        chart = str(response.context["chart"][size])
+        assert chart.startswith("<svg")
+        assert "<script" not in chart
+        assert not re.search(r"(src|href)=\"(https?:)?//", chart)  # nothing fetched from elsewhere
+        assert "01 Nov" in chart and last_label in chart
+        assert "Cost per day" in chart
+    html = response.content.decode()
+    assert 'class="d-none d-md-block"' in html and 'data-testid="cost-chart-compact"' in html
 
 
 def test_the_c_link_filter_shows_only_that_callerids_calls(client_for, extension_a):

@@ -88,9 +88,11 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
     expect(page.get_by_test_id("available-credit")).to_contain_text("14.25")
     row = first_history_row(page)
     expect(row).to_contain_text("ORD-1")
-    expect(row.locator("td").nth(1)).to_have_text("10.00")
-    expect(row.locator("td").nth(2)).to_have_text("14.25")
-    expect(row.locator("td").nth(4)).to_have_text("alice")
+    # Order Number, Type, Credit Added, Credit Left, Date Added, Added by
+    expect(row.locator("td").nth(1)).to_have_text("Recharge")
+    expect(row.locator("td").nth(2)).to_have_text("10.00")
+    expect(row.locator("td").nth(3)).to_have_text("14.25")
+    expect(row.locator("td").nth(5)).to_have_text("alice")
     shoot("recharged")
 
     # A double click on OK: the browser may send the form once or twice; applied once.
@@ -136,13 +138,15 @@ def test_a_reseller_recharges_and_limits_credit(page, shoot, reseller_a_user, ex
     # An Unlimited CallerID limited with -10 has 0 left.
     open_credit_page(page, unlimited)
     expect(page.get_by_text("(currently Unlimited left)")).to_be_visible()
-    expect(first_history_row(page).locator("td").nth(1)).to_have_text("Unlimited")
+    expect(first_history_row(page).locator("td").nth(1)).to_have_text("Initial credit")
+    expect(first_history_row(page).locator("td").nth(2)).to_have_text("Unlimited")
     shoot("unlimited")
     page.get_by_role("textbox", name="Add credit").fill("-10")
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("status").filter(has_text="now limited")).to_be_visible()
     row = first_history_row(page)
-    expect(row.locator("td").nth(1)).to_have_text("-10.00")
-    expect(row.locator("td").nth(2)).to_have_text("0.00")
+    expect(row.locator("td").nth(1)).to_have_text("Limit set")
+    expect(row.locator("td").nth(2)).to_have_text("-10.00")
+    expect(row.locator("td").nth(3)).to_have_text("0.00")
     expect(page.get_by_test_id("available-credit")).to_contain_text("0.00")
     shoot("limited-to-zero")

@@ -63,7 +63,10 @@ def test_a_reseller_fixes_a_bad_file_and_imports_it(
 
     page.get_by_role("button", name="Confirm import").click()
     expect(page.get_by_role("heading", name="Import done: numbers-fixed.csv")).to_be_visible()
-    expect(page.get_by_text("Imported 3 authorized CallerIDs.")).to_be_visible()
+    expect(page.get_by_test_id("import-done")).to_have_text(
+        "Imported 3 authorized CallerIDs into callback extension 0003*001."
+    )
+    expect(page.get_by_text("Imported 3 authorized CallerIDs")).to_have_count(1)
     shoot("imported")
     assert AuthorizedCallerID.objects.filter(extension=extension_a).count() == 3
 

@@ -11,6 +11,7 @@ from tests.exports.helpers import body, make_callerid, make_entry, money, read_c
 
 HEADER = [
     "Order Number",
+    "Type",
     "Credit Added",
     "Credit Left",
     "Date Added (Europe/Bucharest)",
@@ -57,16 +58,16 @@ def test_csv_holds_every_row_but_calls_newest_first(client_for, callerid):
 
     assert rows == [
         HEADER,
-        ["L1", "-5.0000", "0.0000", "2026-01-12 11:00:00", "alice"],
-        ["U1", "Unlimited", "Unlimited", "2026-01-11 11:00:00", "alice"],
-        ["ADJ-7", "-3.2500", "11.5000", "2026-01-11 00:30:00", "'=bob"],
-        ["'\rCR", "1.0000", "15.0000", "2026-01-08 02:00:00", "alice"],
-        ["'\tTAB", "1.0000", "14.0000", "2026-01-07 02:00:00", "alice"],
-        ["'@SUM(A1)", "1.0000", "13.0000", "2026-01-06 02:00:00", "alice"],
-        ["'-2+3", "1.0000", "12.0000", "2026-01-05 02:00:00", "alice"],
-        ["'+1", "1.0000", "11.0000", "2026-01-04 02:00:00", "alice"],
-        ["'=1+1", "1.0000", "10.0000", "2026-01-03 02:00:00", "alice"],
-        ["", "10.0000", "10.0000", "2026-01-01 02:00:00", "alice"],
+        ["L1", "Limit set", "-5.0000", "0.0000", "2026-01-12 11:00:00", "alice"],
+        ["U1", "Unlimited", "Unlimited", "Unlimited", "2026-01-11 11:00:00", "alice"],
+        ["ADJ-7", "Adjustment", "-3.2500", "11.5000", "2026-01-11 00:30:00", "'=bob"],
+        ["'\rCR", "Recharge", "1.0000", "15.0000", "2026-01-08 02:00:00", "alice"],
+        ["'\tTAB", "Recharge", "1.0000", "14.0000", "2026-01-07 02:00:00", "alice"],
+        ["'@SUM(A1)", "Recharge", "1.0000", "13.0000", "2026-01-06 02:00:00", "alice"],
+        ["'-2+3", "Recharge", "1.0000", "12.0000", "2026-01-05 02:00:00", "alice"],
+        ["'+1", "Recharge", "1.0000", "11.0000", "2026-01-04 02:00:00", "alice"],
+        ["'=1+1", "Recharge", "1.0000", "10.0000", "2026-01-03 02:00:00", "alice"],
+        ["", "Initial credit", "10.0000", "10.0000", "2026-01-01 02:00:00", "alice"],
     ]
 
 
@@ -80,10 +81,16 @@ def test_xlsx_keeps_formula_text_as_text_and_amounts_as_numbers(client_for, call
         assert cell.value == text
         assert cell.data_type == "s"
         assert cell.quotePrefix
-    assert sheet["B4"].data_type == "n" and money(sheet["B4"].value) == money("-3.25")
-    assert sheet["E4"].value == "=bob" and sheet["E4"].data_type == "s"
-    assert [sheet["B3"].value, sheet["C3"].value] == ["Unlimited", "Unlimited"]
-    assert sheet["D2"].value.isoformat() == "2026-01-12T11:00:00"
+    assert sheet["C4"].data_type == "n" and money(sheet["C4"].value) == money("-3.25")
+    assert sheet["F4"].value == "=bob" and sheet["F4"].data_type == "s"
+    assert [sheet["B3"].value, sheet["C3"].value, sheet["D3"].value] == ["Unlimited"] * 3
+    assert [sheet[f"B{row}"].value for row in (2, 4, 5, 11)] == [
+        "Limit set",
+        "Adjustment",
+        "Recharge",
+        "Initial credit",
+    ]
+    assert sheet["E2"].value.isoformat() == "2026-01-12T11:00:00"
 
 
 def test_xlsx_and_csv_hold_the_same_cells(client_for, callerid):
@@ -93,11 +100,12 @@ def test_xlsx_and_csv_hold_the_same_cells(client_for, callerid):
 
     assert len(csv_rows) == len(xlsx_rows) == 11
     for csv_row, xlsx_row in zip(csv_rows[1:], xlsx_rows[1:], strict=True):
-        order, added, left, date, by = xlsx_row
+        order, kind, added, left, date, by = xlsx_row
         assert csv_row[0] == ("'" + order if order and order[0] in "=+-@\t\r" else order or "")
-        for text, number in ((csv_row[1], added), (csv_row[2], left)):
+        assert csv_row[1] == kind
+        for text, number in ((csv_row[2], added), (csv_row[3], left)):
             assert text == (number if number == "Unlimited" else str(money(number)))
-        assert csv_row[3] == date.strftime("%Y-%m-%d %H:%M:%S")
+        assert csv_row[4] == date.strftime("%Y-%m-%d %H:%M:%S")
 
 
 @pytest.mark.parametrize(
