@@ -99,6 +99,9 @@ def cost_per_day_svg(
     # The config script only feeds pygal's tooltip JavaScript, which the page does not load.
     svg = _SCRIPT_RE.sub("", svg)
     svg = svg.replace(_TOOLTIP_STYLE, ' class="tooltip"')
+    if compact:
+        # Both drawings are in one page: the legend's ids must not repeat.
+        svg = svg.replace('id="activate-serie-', 'id="compact-activate-serie-')
     if nonce:
         svg = _STYLE_TAG_RE.sub(f'<style nonce="{nonce}"', svg)
     return mark_safe(svg)
