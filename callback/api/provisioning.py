@@ -176,6 +176,11 @@ def _extension_body(extension: CallbackExtension) -> dict:
         "reseller": extension.organization.reseller.name,
         "active": extension.active,
         "return_mode": extension.return_mode,
+        "min_credit": _money(extension.min_credit),
+        "max_call_duration_seconds": extension.max_call_duration_seconds,
+        "max_calls_per_callerid": extension.max_calls_per_callerid,
+        "max_calls": extension.max_calls,
+        "daily_limit": _money(extension.daily_limit),
         "created_at": _when(extension.created_at),
     }
 

@@ -78,6 +78,22 @@ class Extension(Schema):
     reseller: str = Field(examples=["Reseller A"])
     active: bool
     return_mode: Literal["authorized", "caller", "fixed"]
+    min_credit: Money = Field(description="Do not call back if available credit is below it.")
+    max_call_duration_seconds: int = Field(
+        description="Maximum call duration (SPEC §11): calls/start never allows more.",
+        examples=[3600],
+    )
+    max_calls_per_callerid: int | None = Field(
+        description="Maximum simultaneous calls per CallerID; null = no limit.", examples=[1]
+    )
+    max_calls: int | None = Field(
+        description="Maximum simultaneous calls on this extension; null = no limit.",
+        examples=[None],
+    )
+    daily_limit: Money | None = Field(
+        description="Daily spending limit per CallerID (server time zone); null = none.",
+        examples=[None],
+    )
     created_at: datetime
 
 
