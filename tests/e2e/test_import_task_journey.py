@@ -102,7 +102,9 @@ def test_100k_lines_import_through_the_browser_with_a_worker(
             expect(page.get_by_role("heading", name="Import done: big.csv")).to_be_visible(
                 timeout=180_000
             )
-            expect(page.get_by_text(f"Imported {LINES:,} authorized CallerIDs.")).to_be_visible()
+            expect(
+                page.get_by_text(f"Imported {LINES:,} authorized CallerIDs into")
+            ).to_be_visible()
             shoot("done")
         finally:
             stop_worker(worker)
