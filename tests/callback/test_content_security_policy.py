@@ -138,3 +138,19 @@ def test_djangos_debug_error_pages_stay_readable_in_development(client_for, sett
     assert "Content-Security-Policy" not in response
     settings.DEBUG = False
     assert "Content-Security-Policy" in client_for("admin").get("/no-such-page/")
+
+
+def test_no_template_carries_a_style_attribute_or_an_inline_handler():
+    """Pages reached only through a step (e.g. an import running in a worker) are not in the
+    panel walk: the templates themselves hold nothing the policy would block."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    blocked = re.compile(r"""\sstyle\s*=|\son[a-z]+\s*=\s*["']""", re.IGNORECASE)
+    found = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if blocked.search(line)
+    ]
+    assert found == []
