@@ -4,6 +4,7 @@ service, map "not found in scope" to the SPEC's error codes."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.http import HttpRequest
@@ -132,6 +133,20 @@ def _call_body(outcome: CallOutcome) -> dict:
     }
 
 
+@contextmanager
+def _call_errors(conflict_detail: str):
+    """The errors a call start or report answers: unknown extension or CallerID (404, also
+    outside the token's scope) and a call_id used for another call (409)."""
+    try:
+        yield
+    except CallbackExtension.DoesNotExist:
+        raise _unknown_extension() from None
+    except AuthorizedCallerID.DoesNotExist:
+        raise _unknown_callerid() from None
+    except CallIdConflict:
+        raise ApiError(409, CALL_ID_CONFLICT, conflict_detail) from None
+
+
 @api.post(
     "/calls",
     response={201: schemas.CallResult, 200: schemas.CallResult, 409: schemas.Error, **ERRORS},
@@ -150,15 +165,8 @@ def report_call_view(request: HttpRequest, payload: schemas.CallRequest):
         cost=payload.cost,
     )
     try:
-        outcome = report_call(token=request.auth, report=report, actor=_actor(request))
-    except CallbackExtension.DoesNotExist:
-        raise _unknown_extension() from None
-    except AuthorizedCallerID.DoesNotExist:
-        raise _unknown_callerid() from None
-    except CallIdConflict:
-        raise ApiError(
-            409, CALL_ID_CONFLICT, "This call_id was already reported for another call."
-        ) from None
+        with _call_errors("This call_id was already reported for another call."):
+            outcome = report_call(token=request.auth, report=report, actor=_actor(request))
     except MissingCost:
         raise ApiError(
             400, MALFORMED, "cost is required for a call that was not started (calls/start)."
@@ -198,16 +206,8 @@ def start_call_view(request: HttpRequest, payload: schemas.CallStartRequest):
         rate_per_minute=payload.rate_per_minute,
         connection_fee=payload.connection_fee,
     )
-    try:
+    with _call_errors("This call_id was already used for another call."):
         outcome = start_call(token=request.auth, start=start)
-    except CallbackExtension.DoesNotExist:
-        raise _unknown_extension() from None
-    except AuthorizedCallerID.DoesNotExist:
-        raise _unknown_callerid() from None
-    except CallIdConflict:
-        raise ApiError(
-            409, CALL_ID_CONFLICT, "This call_id was already used for another call."
-        ) from None
     return Status(201 if outcome.created else 200, _start_body(outcome))
 
 

@@ -6,227 +6,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("callback", "0001_initial"),
-        ("callerids", "0001_initial"),
+        ('callback', '0001_initial'),
+        ('callerids', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Call",
+            name='Call',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("call_id", models.CharField(max_length=128, unique=True)),
-                ("caller_id", models.CharField(blank=True, max_length=64)),
-                ("destination", models.CharField(blank=True, max_length=64)),
-                ("started_at", models.DateTimeField()),
-                ("duration_seconds", models.PositiveIntegerField()),
-                ("cost", models.DecimalField(decimal_places=4, max_digits=14)),
-                ("charged", models.DecimalField(decimal_places=4, max_digits=14)),
-                ("shortfall", models.DecimalField(decimal_places=4, max_digits=14)),
-                ("metered", models.BooleanField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "callerid",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="calls",
-                        to="callerids.authorizedcallerid",
-                    ),
-                ),
-                (
-                    "extension",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="calls",
-                        to="callback.callbackextension",
-                    ),
-                ),
-                (
-                    "token",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="calls",
-                        to="callback.apitoken",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('call_id', models.CharField(max_length=128, unique=True)),
+                ('caller_id', models.CharField(blank=True, max_length=64)),
+                ('destination', models.CharField(blank=True, max_length=64)),
+                ('started_at', models.DateTimeField()),
+                ('duration_seconds', models.PositiveIntegerField()),
+                ('cost', models.DecimalField(decimal_places=4, max_digits=14)),
+                ('charged', models.DecimalField(decimal_places=4, max_digits=14)),
+                ('shortfall', models.DecimalField(decimal_places=4, max_digits=14)),
+                ('metered', models.BooleanField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('callerid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='callerids.authorizedcallerid')),
+                ('extension', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='callback.callbackextension')),
+                ('token', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='callback.apitoken')),
             ],
             options={
-                "ordering": ["-started_at", "-id"],
+                'ordering': ['-started_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="ChargingPreferences",
+            name='ChargingPreferences',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("currency", models.CharField(default="EUR", max_length=3)),
-                (
-                    "decimals",
-                    models.PositiveSmallIntegerField(default=2, verbose_name="decimals shown"),
-                ),
-                (
-                    "default_country",
-                    models.CharField(
-                        blank=True, max_length=2, verbose_name="default country for phone numbers"
-                    ),
-                ),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('currency', models.CharField(default='EUR', max_length=3)),
+                ('decimals', models.PositiveSmallIntegerField(default=2, verbose_name='decimals shown')),
+                ('default_country', models.CharField(blank=True, max_length=2, verbose_name='default country for phone numbers')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "verbose_name_plural": "charging preferences",
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("id", 1)), name="charging_single_row"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("decimals__lte", 4)), name="charging_decimals_range"
-                    ),
-                ],
+                'verbose_name_plural': 'charging preferences',
+                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='charging_single_row'), models.CheckConstraint(condition=models.Q(('decimals__lte', 4)), name='charging_decimals_range')],
             },
         ),
         migrations.CreateModel(
-            name="LedgerEntry",
+            name='LedgerEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("initial", "Initial credit"),
-                            ("recharge", "Recharge"),
-                            ("adjustment", "Adjustment"),
-                            ("set_unlimited", "Set Unlimited"),
-                            ("set_limited", "Set limited"),
-                            ("call", "Call"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "amount",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
-                ),
-                (
-                    "balance_after",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
-                ),
-                ("order_number", models.CharField(blank=True, max_length=64)),
-                ("one_time_key", models.UUIDField(blank=True, null=True, unique=True)),
-                ("actor_username", models.CharField(blank=True, max_length=150)),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "call",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="ledger_entry",
-                        to="credit.call",
-                    ),
-                ),
-                (
-                    "callerid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="ledger",
-                        to="callerids.authorizedcallerid",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('initial', 'Initial credit'), ('recharge', 'Recharge'), ('adjustment', 'Adjustment'), ('set_unlimited', 'Set Unlimited'), ('set_limited', 'Set limited'), ('call', 'Call')], max_length=16)),
+                ('amount', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True)),
+                ('balance_after', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True)),
+                ('order_number', models.CharField(blank=True, max_length=64)),
+                ('one_time_key', models.UUIDField(blank=True, null=True, unique=True)),
+                ('actor_username', models.CharField(blank=True, max_length=150)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('call', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='credit.call')),
+                ('callerid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='callerids.authorizedcallerid')),
             ],
             options={
-                "verbose_name_plural": "ledger entries",
-                "ordering": ["id"],
+                'verbose_name_plural': 'ledger entries',
+                'ordering': ['id'],
             },
         ),
         migrations.CreateModel(
-            name="SubmissionKey",
+            name='SubmissionKey',
             fields=[
-                ("key", models.UUIDField(primary_key=True, serialize=False)),
-                ("action", models.CharField(max_length=64)),
-                ("outcome", models.JSONField(blank=True, default=dict)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('key', models.UUIDField(primary_key=True, serialize=False)),
+                ('action', models.CharField(max_length=64)),
+                ('outcome', models.JSONField(blank=True, default=dict)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                fields=["extension", "started_at"], name="credit_call_extensi_019253_idx"
-            ),
+            model_name='call',
+            index=models.Index(fields=['extension', 'started_at'], name='credit_call_extensi_019253_idx'),
         ),
         migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                fields=["callerid", "started_at"], name="credit_call_calleri_ab804f_idx"
-            ),
+            model_name='call',
+            index=models.Index(fields=['callerid', 'started_at'], name='credit_call_calleri_ab804f_idx'),
         ),
         migrations.AddConstraint(
-            model_name="call",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("charged__gte", 0), ("cost__gte", 0), ("shortfall__gte", 0)),
-                name="call_amounts_not_negative",
-            ),
+            model_name='call',
+            constraint=models.CheckConstraint(condition=models.Q(('charged__gte', 0), ('cost__gte', 0), ('shortfall__gte', 0)), name='call_amounts_not_negative'),
         ),
         migrations.AddIndex(
-            model_name="ledgerentry",
-            index=models.Index(fields=["callerid", "id"], name="credit_ledg_calleri_904707_idx"),
+            model_name='ledgerentry',
+            index=models.Index(fields=['callerid', 'id'], name='credit_ledg_calleri_904707_idx'),
         ),
         migrations.AddConstraint(
-            model_name="ledgerentry",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("balance_after__gte", 0), ("balance_after__isnull", True), _connector="OR"
-                ),
-                name="ledger_balance_not_negative",
-            ),
+            model_name='ledgerentry',
+            constraint=models.CheckConstraint(condition=models.Q(('balance_after__gte', 0), ('balance_after__isnull', True), _connector='OR'), name='ledger_balance_not_negative'),
         ),
         migrations.AddConstraint(
-            model_name="ledgerentry",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("order_number", ""), _negated=True),
-                fields=("callerid", "order_number"),
-                name="ledger_order_number_unique_per_callerid",
-            ),
+            model_name='ledgerentry',
+            constraint=models.UniqueConstraint(condition=models.Q(('order_number', ''), _negated=True), fields=('callerid', 'order_number'), name='ledger_order_number_unique_per_callerid'),
         ),
     ]
