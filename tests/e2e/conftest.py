@@ -84,4 +84,7 @@ def log_in(page, username: str, password: str) -> None:
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # Wait for the answer to the form (the next page, or the login page with its error)
+    # to load, so that what the caller does next happens on that page.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Log in").click()
