@@ -83,15 +83,15 @@ def authorize_payloads(big_numbers: list[str]):
 
 PGBENCH_SCRIPT = """\
 BEGIN;
-SELECT available FROM callerids_authorizedcallerid WHERE id = {callerid} FOR UPDATE \\gset
-INSERT INTO credit_call (call_id, caller_id, destination, started_at, duration_seconds, cost,
+SELECT available FROM {callerids} WHERE id = {callerid} FOR UPDATE \\gset
+INSERT INTO {calls} (call_id, caller_id, destination, started_at, duration_seconds, cost,
   charged, shortfall, metered, created_at, callerid_id, extension_id, token_id)
   VALUES ('pgbench-' || txid_current(), '{number}', '+4031000000', now(), 60, {cost}, {cost},
   0, true, now(), {callerid}, {extension}, NULL) RETURNING id AS call \\gset
-INSERT INTO credit_ledgerentry (kind, amount, balance_after, order_number, actor_username,
+INSERT INTO {ledger} (kind, amount, balance_after, order_number, actor_username,
   created_at, call_id, callerid_id)
   VALUES ('call', -{cost}, :available - {cost}, '', 'pgbench', now(), :call, {callerid});
-UPDATE callerids_authorizedcallerid SET available = :available - {cost} WHERE id = {callerid};
+UPDATE {callerids} SET available = :available - {cost} WHERE id = {callerid};
 END;
 """
 
@@ -100,8 +100,18 @@ def run_pgbench(clients: int, seconds: int, callerid: int, extension: int) -> di
     from django.db import connection
 
     settings = connection.settings_dict
+    from callerids.models import AuthorizedCallerID
+    from credit.models import Call, LedgerEntry
+    from database.tables import table
+
     script = PGBENCH_SCRIPT.format(
-        callerid=callerid, extension=extension, number=HOT_NUMBER, cost=CALL_COST
+        callerid=callerid,
+        extension=extension,
+        number=HOT_NUMBER,
+        cost=CALL_COST,
+        callerids=table(AuthorizedCallerID),
+        calls=table(Call),
+        ledger=table(LedgerEntry),
     )
     # pgbench reads each statement up to ';' and allows them across lines only for SQL.
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
@@ -225,10 +235,10 @@ def main() -> None:
     name = require_bench_database()
     from django.db import connection
 
-    from callback.audit import Actor
     from callback.models import CallbackExtension
-    from callback.services.tokens import create_token, revoke_token
     from callerids.models import AuthorizedCallerID, CallerIDStatus
+    from tenancy.audit import Actor
+    from tenancy.services.tokens import create_token, revoke_token
 
     extension = CallbackExtension.objects.get(number=BIG_EXTENSION)
     hot = AuthorizedCallerID.objects.get(extension=extension, number=HOT_NUMBER)

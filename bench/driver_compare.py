@@ -8,7 +8,7 @@ environments: this one (psycopg2, today's hand-made PREPARE in callback/prepared
 CONN_MAX_AGE) and another with the same pins plus psycopg[binary,pool] ==3.3.9:
     python3 -m venv /tmp/venv3 && /tmp/venv3/bin/pip install '.[dev]' 'psycopg[binary,pool]==3.3.9'
 The psycopg 3 runs use bench/bench_settings_psycopg3.py (Django's pool, server-side
-binding, callback.prepared turned off). Each round runs bench/api_load.py once with each
+binding, database.prepared turned off). Each round runs bench/api_load.py once with each
 driver (alternating which goes first); it prints requests/s of the bare view, authorize
 and contended calls, medians [min-max] over the rounds, and psycopg 3 / psycopg2.
 """

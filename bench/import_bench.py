@@ -93,19 +93,13 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from callback.audit import Actor
-    from callback.models import (
-        AuditEvent,
-        CallbackExtension,
-        Organization,
-        Reseller,
-        Role,
-        UserProfile,
-    )
+    from callback.models import CallbackExtension
     from callerids.importing.services import check_import, confirm_import
     from callerids.models import AuthorizedCallerID, ImportJob, ImportProgress, License
     from callerids.selectors import get_license
     from credit.models import LedgerEntry
+    from tenancy.audit import Actor
+    from tenancy.models import AuditEvent, Organization, Reseller, Role, UserProfile
 
     settings.IMPORT_MAX_LINES = max(settings.IMPORT_MAX_LINES, args.lines)
     call_command("migrate", verbosity=0)

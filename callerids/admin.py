@@ -6,8 +6,8 @@ services that keep the license counter and the ledger right (SPEC §2).
 
 from django.contrib import admin
 
-from callback.admin import FixedParentAdmin, NoDeleteAdmin
 from callerids.models import AuthorizedCallerID, License
+from tenancy.admin import FixedParentAdmin, NoDeleteAdmin
 
 
 @admin.register(License)

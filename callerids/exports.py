@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
-from callback import scoping
 from callback.exports import ExtensionsExporter
 from callback.filters.extensions import ExtensionFilter
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus
-from credit.selectors import get_preferences
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
 from exports.renderers.csv_copy import CopyColumn, CopySource, text_sql, text_value
+from tenancy import scoping
+from tenancy.preferences import get_preferences
 
 _STATUS_LABELS = dict(CallerIDStatus.choices)
 _FIELDS = (

@@ -11,7 +11,6 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 
-from callback.errors import DomainError
 from callerids.models import CallerIDStatus
 from callerids.pins import is_valid_pin
 from callerids.services.validation import (
@@ -20,7 +19,8 @@ from callerids.services.validation import (
     NewCallerID,
     clean_number,
 )
-from credit.money import parse_amount
+from values.errors import DomainError
+from values.money import parse_amount
 
 SHOWN_ROWS = 3  # rows shown open on the add form; the others are one click away
 NOT_BOTH = "Enter an amount or tick Unlimited, not both."

@@ -58,7 +58,7 @@ class Room:
 def room_for_reseller(reseller) -> int:
     """K for one reseller (a Reseller or its id; None = no reseller): the smaller of the
     server's room and the reseller's own share, from freshly read counters."""
-    from callback.models import Reseller
+    from tenancy.models import Reseller
 
     license = get_license()
     left = max(0, license.max_active_callerids - license.active_callerids)
@@ -77,7 +77,7 @@ def room_for_reseller(reseller) -> int:
 def room_left(user) -> Room:
     """The room line of the CallerIDs pages for `user` (admins/server-wide staff: N of M
     used on the server; resellers and their staff: K more). Users without a role: 0."""
-    from callback import scoping
+    from tenancy import scoping
 
     if scoping.role_of(user) is None:
         return Room(left=0)

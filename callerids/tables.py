@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from callerids.filters import SORTS
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from credit.money import format_amount
+from values.money import format_amount
 
 LOCKED_REASON = "locked"
 EMPTY_TEXT = "No authorized CallerIDs match."

@@ -6,8 +6,10 @@ hold is released on the calls-in-progress page (audited), not here.
 
 from django.contrib import admin
 
-from callback.admin import NoDeleteAdmin, ViewOnlyAdmin
-from credit.models import Call, CallHold, ChargingPreferences, LedgerEntry, SubmissionKey
+from callerids.models import SubmissionKey
+from credit.models import Call, CallHold, LedgerEntry
+from tenancy.admin import NoDeleteAdmin, ViewOnlyAdmin
+from tenancy.models import ChargingPreferences
 
 
 @admin.register(ChargingPreferences)
@@ -15,7 +17,7 @@ class ChargingPreferencesAdmin(NoDeleteAdmin):
     list_display = ["currency", "decimals", "default_country", "updated_at"]
 
     def has_add_permission(self, request):
-        return False  # one row, created by credit.selectors.get_preferences
+        return False  # one row, created by tenancy.preferences.get_preferences
 
 
 @admin.register(LedgerEntry)

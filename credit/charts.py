@@ -9,8 +9,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from credit.money import format_money
 from credit.selectors_cost import DayCost
+from values.money import format_money
 
 _SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE_TAG_RE = re.compile(r"<style\b")

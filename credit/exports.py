@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from callback import scoping
 from credit.filters import RechargeHistoryFilter
 from credit.models import HISTORY_TYPES, LedgerEntry, LedgerKind
 from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
 from exports.renderers.csv_copy import CopyColumn, CopySource
+from tenancy import scoping
 
 
 def _type_sql(expr: str) -> str:

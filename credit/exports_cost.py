@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
-from callback import scoping
 from credit.forms_cost import CostReportForm
-from credit.selectors import get_preferences
 from credit.selectors_cost import cost_report_calls
 from credit.tables_cost import SORT_KEYS, format_duration, ordering_for
 from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, Column
 from exports.exporters import Exporter, ExportParamsError, file_name_part
 from exports.registry import register
+from tenancy import scoping
+from tenancy.preferences import get_preferences
 
 SEARCH_PARAMS = ("from", "to", "number", "callerid", "sort")
 

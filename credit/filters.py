@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from callback.dates import DayFilter
+from values.dates import DayFilter
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from credit.money import parse_amount
 from credit.services.recharge import BOTH
+from values.money import parse_amount
 
 NOT_ALLOWED_UNLIMITED = "You may not grant Unlimited credit."
 EXPIRED = "This form has expired; open the page again and re-enter the credit."

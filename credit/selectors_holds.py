@@ -16,9 +16,9 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from callback import scoping
 from credit.models import CallHold, HoldStatus
-from credit.money import quantize4
+from tenancy import scoping
+from values.money import quantize4
 
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 

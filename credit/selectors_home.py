@@ -23,13 +23,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from callback import scoping
 from callerids.models import AuthorizedCallerID, CallerIDStatus, CreditTotals
 from callerids.selectors import Room, room_left
 from credit.models import CallDay, LedgerEntry, LedgerKind
-from credit.money import quantize4
 from credit.selectors_cost import DayCost, minutes_of, server_zone
 from credit.selectors_holds import calls_in_progress_count
+from tenancy import scoping
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 COUNT_CAP = 1000  # low / none-left counts stop here ("1000+")

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
+from values.money import FOUR_PLACES
+from values.money import UNLIMITED as UNLIMITED_TEXT
 
 # Column kinds an exporter may declare.
 TEXT = "text"

@@ -3,7 +3,7 @@
 An exporter is built for one user and one request's query parameters. It accepts only the
 parameters of its page's search form (its FilterSet, sort key included) and its own
 required parameters (e.g. the extension); anything else is refused (SPEC §8). Scope comes
-first: the exporter resolves its objects and its queryset through callback.scoping, then
+first: the exporter resolves its objects and its queryset through tenancy.scoping, then
 the FilterSet narrows them.
 """
 
@@ -17,8 +17,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django_filters import FilterSet
 
-from callback import scoping
 from exports.cells import Column
+from tenancy import scoping
 
 
 class ExportParamsError(Exception):

@@ -21,12 +21,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import Actor, record
-from callback.errors import DomainError
 from notifications.models import Channel, ChannelSettings, Delivery, Event, EventType
 from notifications.selectors import server_settings, threshold_for
 from notifications.tasks import deliver_event_task
 from notifications.webhooks import check_webhook_url
+from tenancy.audit import Actor, record
+from values.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from callback.models import Organization, Reseller, Role, UserProfile
+from tenancy.models import Organization, Reseller, Role, UserProfile
 
 PASSWORD = "correct-horse-battery-staple"
 ROLES = ["admin", "reseller_a", "reseller_b", "staff_a", "staff_server", "anonymous"]
@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_charging_preferences():
     """The per-process copy of the charging preferences never outlives a test's database."""
-    from credit.selectors import forget_cached_preferences
+    from tenancy.preferences import forget_cached_preferences
 
     forget_cached_preferences()
     yield

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from callback import scoping
-from callback.audit import Actor, record, snapshot
-from callback.errors import DomainError, NotAllowed
-from callback.models import CallbackExtension, Organization, OutboundCallerIDMode, ReturnMode
+from callback.models import CallbackExtension, OutboundCallerIDMode, ReturnMode
+from tenancy import scoping
+from tenancy.audit import Actor, record, snapshot
+from tenancy.models import Organization
+from values.errors import DomainError, NotAllowed
 
 # What the audit log keeps of an extension: every setup field.
 AUDITED_FIELDS = [

@@ -6,14 +6,14 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
 from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
-from callback.tables.paging import configure_list
+from panel.paging import configure_list
+from tenancy import scoping
+from tenancy.audit import Actor
+from values.errors import DomainError
 
 PER_PAGE = 25
 

@@ -16,12 +16,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from callback.models import Reseller
-from callback.phone import InvalidNumber, normalize_number
 from callerids.importing.reading import RawLine
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.pins import hash_pin, is_valid_pin
-from credit.money import parse_amount, quantize4
+from tenancy.models import Reseller
+from values.money import parse_amount, quantize4
+from values.phone import InvalidNumber, normalize_number
 
 ORDER_NUMBER_MAX = 64
 PREVIEW_ROWS = 20

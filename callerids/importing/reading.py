@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from callback.errors import DomainError
+from values.errors import DomainError
 
 COLUMNS = ("number", "pin", "order", "credit")
 COLUMN_NAMES = {

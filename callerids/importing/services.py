@@ -19,9 +19,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor, record
-from callback.models import CallbackExtension, Reseller, Role
+from callback.models import CallbackExtension
 from callerids.importing import checking, progress
 from callerids.importing.reading import FileRefused, read_file
 from callerids.models import (
@@ -35,7 +33,10 @@ from callerids.selectors import get_license
 from callerids.services import credit_totals
 from callerids.services.license import lock_counters
 from credit.models import LedgerEntry, LedgerKind
-from credit.selectors import get_preferences
+from tenancy import scoping
+from tenancy.audit import Actor, record
+from tenancy.models import Reseller, Role
+from tenancy.preferences import get_preferences
 
 BATCH_SIZE = 2000
 JOB_MAX_AGE = timedelta(days=1)

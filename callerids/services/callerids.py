@@ -20,10 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from callback.audit import Actor, event_for, record, snapshot
-from callback.errors import DomainError, NotAllowed
-from callback.models import AuditEvent
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import AuthorizedCallerID, CallerIDStatus, SubmissionKey
 from callerids.pins import hash_pin
 from callerids.services import credit_totals, scope
 from callerids.services.license import lock_counters, lock_for_status_change
@@ -37,8 +34,11 @@ from callerids.services.validation import (
     duplicate_message,
 )
 from credit import ledger
-from credit.models import LedgerEntry, LedgerKind, SubmissionKey
-from credit.selectors import get_preferences
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import Actor, event_for, record, snapshot
+from tenancy.models import AuditEvent
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, NotAllowed
 
 ENABLED = CallerIDStatus.ENABLED
 DISABLED = CallerIDStatus.DISABLED

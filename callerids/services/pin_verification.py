@@ -24,15 +24,15 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from callback import scoping
-from callback.audit import Actor, record
-from callback.models import ApiToken
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
 from callerids.services.license import lock_for_status_change
 from credit.ledger import lock_callerid
 from notifications import services as notifications
 from notifications.models import EventType
+from tenancy import scoping
+from tenancy.audit import Actor, record
+from tenancy.models import ApiToken
 
 OK = "ok"
 PIN_INVALID = "pin_invalid"

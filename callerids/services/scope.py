@@ -3,7 +3,7 @@
 Views already scope what they show; services check again because bulk operations receive
 id lists from a form, and a service must never act outside its actor's scope.
 
-- A user actor: `callback.scoping` decides (objects out of scope are "not found", read-only
+- A user actor: `tenancy.scoping` decides (objects out of scope are "not found", read-only
   roles get PermissionDenied).
 - A token actor (the PBX): its reseller, or the whole server.
 - The system actor (no user, no token: management commands, seed_demo): the whole server.
@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 from django.http import Http404
 
-from callback import scoping
-from callback.audit import Actor
-from callback.models import CallbackExtension, Reseller
+from callback.models import CallbackExtension
 from callerids.models import AuthorizedCallerID
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.models import Reseller
 
 
 def is_system(actor: Actor) -> bool:

@@ -8,16 +8,16 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError, LicenseExceeded
 from callerids.forms import SHOWN_ROWS, EditCallerIDForm, NewCallerIDFormSet, OneTimeKeyForm
 from callerids.selectors import room_left
 from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
 from callerids.tables import format_created, status_text
 from callerids.views.lists import list_url
-from credit.selectors import default_country_notice, get_preferences
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import default_country_notice, get_preferences
+from values.errors import DomainError, LicenseExceeded
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
 

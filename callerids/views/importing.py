@@ -12,14 +12,14 @@ from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from callback import scoping
-from callback.audit import Actor
 from callerids.forms_import import ImportUploadForm
 from callerids.importing import background, checking
 from callerids.importing.services import job_for
 from callerids.models import ImportState
 from callerids.selectors import get_license
-from credit.selectors import default_country_notice, get_preferences
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import default_country_notice, get_preferences
 
 ERRORS_SHOWN = 500
 

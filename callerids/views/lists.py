@@ -12,9 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
 from callerids.filters import CallerIDFilter
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.selectors import room_left
@@ -26,7 +23,10 @@ from callerids.services.callerids import (
     remove_callerids,
 )
 from callerids.tables import PAGE_RANGE, CallerIDTable
-from credit.selectors import get_preferences_cached
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences_cached
+from values.errors import DomainError
 
 PER_PAGE = 50
 PAGES_AHEAD = 5  # pages counted past the current one (at least PAGE_RANGE from page 1)

@@ -20,14 +20,10 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor
-from callback.models import ApiToken
-from callback.prepared import Statement
+from callback.models import CallbackExtension
 from callerids.models import AuthorizedCallerID
 from credit import call_days, ledger
 from credit.models import Call, CallHold, HoldStatus
-from credit.money import quantize4
 from credit.services import holds
 from credit.services.holds import (
     CallIdConflict,
@@ -35,8 +31,14 @@ from credit.services.holds import (
     extension_and_reseller,
     extension_in_scope,
 )
+from database.prepared import Statement
+from database.tables import table
 from notifications import services as notifications
 from notifications.models import EventType
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.models import ApiToken, Organization
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 
@@ -87,11 +89,11 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
 # The CallerID's row, locked, found by its id on the reported extension in the token's
 # scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
 # CallerID's row only (never the extension, organization or reseller rows it joins).
-_LOCK_SQL = """
+_LOCK_SQL = f"""
 SELECT e.id, c.unlimited, c.available, o.reseller_id, e.daily_limit, c.status = 'removed'
-  FROM callerids_authorizedcallerid c
-  JOIN callback_callbackextension e ON e.id = c.extension_id
-  JOIN callback_organization o ON o.id = e.organization_id
+  FROM {table(AuthorizedCallerID)} c
+  JOIN {table(CallbackExtension)} e ON e.id = c.extension_id
+  JOIN {table(Organization)} o ON o.id = e.organization_id
  WHERE c.id = %s AND e.number = %s
 """
 _RESELLER = " AND o.reseller_id = %s"
@@ -238,13 +240,13 @@ def _cost_from_hold(hold, report: CallReport) -> Decimal:
 # The hold of a call_id and the reservations of the CallerID's other open holds, read after
 # its row lock (so every hold committed before is seen); PostgreSQL also expires the
 # CallerID's overdue holds in the same statement (elsewhere holds.expire_holds_of runs first).
-_SETTLE_SQL = """SELECT
-       (SELECT COALESCE(SUM(o.reserved), 0) FROM credit_callhold o
+_SETTLE_SQL = f"""SELECT
+       (SELECT COALESCE(SUM(o.reserved), 0) FROM {table(CallHold)} o
          WHERE o.callerid_id = %s AND o.status = 'open' AND o.expires_at > %s
            AND o.call_id <> %s),
        h.id, h.status, h.expires_at, h.extension_id, h.callerid_id, h.reserved,
        h.rate_per_minute, h.connection_fee
-  FROM (SELECT 1 AS one) one LEFT JOIN credit_callhold h ON h.call_id = %s"""
+  FROM (SELECT 1 AS one) one LEFT JOIN {table(CallHold)} h ON h.call_id = %s"""
 _SETTLE = {
     cte: Statement(
         f"settle_read{'_cte' if cte else ''}",
@@ -254,12 +256,12 @@ _SETTLE = {
 }
 _HOLD_SQL = (
     "SELECT id, status, expires_at, extension_id, callerid_id, reserved, rate_per_minute,"
-    " connection_fee FROM credit_callhold WHERE call_id = %s"
+    f" connection_fee FROM {table(CallHold)} WHERE call_id = %s"
 )
 _HOLD = Statement("settle_hold", _HOLD_SQL)
 _CLOSE_HOLD = Statement(
     "settle_close_hold",
-    "UPDATE credit_callhold SET status = 'settled', closed_at = %s, settled_call_id = %s"
+    f"UPDATE {table(CallHold)} SET status = 'settled', closed_at = %s, settled_call_id = %s"
     " WHERE id = %s AND status = 'open'",
 )
 

@@ -21,18 +21,18 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callback.audit import Actor, record, snapshot
-from callback.errors import DomainError, NotAllowed
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services import credit_totals, scope
 from callerids.services.validation import clean_amount, clean_order_number
 from credit import ledger
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, format_money, quantize4
-from credit.selectors import get_preferences
 from credit.selectors_holds import open_holds_of
 from credit.services import holds
 from notifications import services as notifications
+from tenancy.audit import Actor, record, snapshot
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, NotAllowed
+from values.money import MAX_BALANCE, format_money, quantize4
 
 CREDIT_FIELDS = ["unlimited", "available", "total"]
 

@@ -2,8 +2,8 @@
 
 from django import template
 
-from credit.money import format_amount
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
+from values.money import format_amount
 
 register = template.Library()
 

@@ -8,13 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
 from credit.models import CallHold, HoldStatus
-from credit.selectors import get_preferences
 from credit.selectors_holds import calls_in_progress_for_extension
 from credit.services.holds import release_hold
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences
+from values.errors import DomainError
 
 RECENTLY_ENDED = 20
 

@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from callback import scoping
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
 from credit.charts import cost_charts
 from credit.forms_cost import CostReportForm
-from credit.selectors import get_preferences
 from credit.selectors_cost import cost_per_day, cost_report_calls, cost_report_totals, month_of
 from credit.tables_cost import CostReportTable, format_duration
+from tenancy import scoping
+from tenancy.preferences import get_preferences
 
 PER_PAGE = 50
 

@@ -8,18 +8,18 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
-from credit.money import format_money
-from credit.selectors import get_preferences
 from credit.selectors_history import calls_after, recharge_history
 from credit.selectors_holds import open_holds_of
 from credit.services.recharge import REMOVED, CreditResult, add_credit
 from credit.tables import RechargeHistoryTable
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences
+from values.errors import DomainError
+from values.money import format_money
 
 PER_PAGE = 25
 # Holds that ended without a report (expired, released), newest first.

@@ -30,8 +30,6 @@ from xml.sax.saxutils import quoteattr
 
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
 from exports.cells import (
     DATE,
     DATETIME,
@@ -45,6 +43,8 @@ from exports.cells import (
     Column,
 )
 from exports.exporters import Exporter
+from values.money import FOUR_PLACES
+from values.money import UNLIMITED as UNLIMITED_TEXT
 
 # Excel holds 1,048,576 rows per sheet: the header and this many data rows.
 MAX_ROWS_PER_SHEET = 1_048_575
@@ -443,7 +443,7 @@ class XlsxRenderer:
         self.params = params
 
     def render(self, exporter: Exporter) -> Iterator[bytes]:
-        from credit.selectors import get_preferences
+        from tenancy.preferences import get_preferences
 
         decimals = get_preferences().decimals
         return write_xlsx(

@@ -10,15 +10,15 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from callback.audit import SYSTEM
-from callback.models import Reseller
-from callback.services.tokens import create_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.pins import hash_pin
 from callerids.selectors import get_license
 from credit import ledger
 from credit.models import LedgerKind
-from credit.selectors import get_preferences
+from tenancy.audit import SYSTEM
+from tenancy.models import Reseller
+from tenancy.preferences import get_preferences
+from tenancy.services.tokens import create_token
 
 UNLIMITED = None
 
@@ -133,7 +133,7 @@ def api_b(make_token, preferences, reseller_b):
 def _fresh_preferences():
     """The API keeps the charging preferences for a few seconds per process: a test must
     not see the copy of a previous test's (rolled back) row."""
-    from credit.selectors import forget_cached_preferences
+    from tenancy.preferences import forget_cached_preferences
 
     forget_cached_preferences()
     yield

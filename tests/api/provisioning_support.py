@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.test import Client
 
-from callback.audit import SYSTEM
-from callback.services.tokens import create_token
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
+from tenancy.audit import SYSTEM
+from tenancy.services.tokens import create_token
 
 BOTH = ["pbx", "provisioning"]
 

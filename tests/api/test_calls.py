@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from callback.models import AuditEvent
 from callerids.models import CallerIDStatus
 from credit.models import Call, LedgerEntry, LedgerKind
+from tenancy.models import AuditEvent
 from tests.api.conftest import UNLIMITED, add_callerid
 
 pytestmark = pytest.mark.django_db

@@ -6,13 +6,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from callback import scoping
-from callback.api.auth import authenticate_token
-from callback.api.authorize import _lookup
-from callback.models import ApiToken, CallbackExtension
-from credit import selectors
-from credit.models import Call, ChargingPreferences, LedgerEntry, LedgerKind
+from api.auth import authenticate_token
+from api.authorize import _lookup
+from callback.models import CallbackExtension
+from credit.models import Call, LedgerEntry, LedgerKind
 from credit.services.holds import extension_in_scope as _extension_id
+from tenancy import preferences as selectors
+from tenancy import scoping
+from tenancy.models import ApiToken, ChargingPreferences
 from tests.api.conftest import UNLIMITED, add_callerid
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
+from tenancy.audit import SYSTEM
 
 
 def add(extension, *numbers, **row):

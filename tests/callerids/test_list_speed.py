@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.views.lists import DEFERRED_JOIN_OFFSET, PER_PAGE
+from database.tables import table
 from tests.callerids.pages_support import add, bulk_rows
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +198,7 @@ def test_the_search_sql_is_served_by_the_trigram_index(extension_a):
     with connection.cursor() as cursor:
         # New rows wait in the GIN index's pending list until a vacuum: merge them first.
         cursor.execute("SELECT gin_clean_pending_list('callerid_number_trgm')")
-        cursor.execute("ANALYZE callerids_authorizedcallerid")
+        cursor.execute(f"ANALYZE {table(AuthorizedCallerID)}")
         # 20,000 rows are still cheap to scan; without scans the planner must pick between
         # the extension's indexes and the trigram one, and it picks the trigram one.
         cursor.execute("SET LOCAL enable_seqscan = off")

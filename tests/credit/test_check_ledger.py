@@ -7,14 +7,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from callback.audit import SYSTEM
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, License
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit import ledger
 from credit.models import LedgerEntry, LedgerKind
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM
+from tenancy.models import Reseller
 
 pytestmark = pytest.mark.django_db
 D = Decimal

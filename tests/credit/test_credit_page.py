@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.callerids import add_callerids, remove_callerid
 from callerids.services.validation import NewCallerID
-from credit.models import ChargingPreferences, LedgerEntry, LedgerKind
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import ChargingPreferences
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
-from credit.models import ChargingPreferences, LedgerEntry
+from credit.models import LedgerEntry
+from tenancy.audit import SYSTEM
+from tenancy.models import ChargingPreferences
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from callback.audit import SYSTEM
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry, LedgerKind
 from credit.selectors_history import CallsSummary, calls_after, recharge_history
+from tenancy.audit import SYSTEM
 
 pytestmark = pytest.mark.django_db
 D = Decimal

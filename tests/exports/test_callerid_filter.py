@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from callback import scoping
 from callerids.filters import CallerIDFilter, has_credit_q, no_credit_q
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from tenancy import scoping
 from tests.exports.helpers import make_callerid, utc
 
 
