@@ -96,7 +96,7 @@ def _callback(
 # One round trip answers the whole decision: the extension, its owners' "active" flags and
 # the CallerID of that number on it (if any, removed ones excluded; at most one by the
 # unique constraint). The token's scope is the same filter as
-# scoping.extensions_for_token: a reseller's token sees only its reseller's extensions (the
+# extensions_for_token: a reseller's token sees only its reseller's extensions (the
 # reseller condition is appended below). A prepared statement because this is the PBX's
 # hot path: the ORM's query building, and PostgreSQL's planning, cost several times the
 # query itself (docs/api.md, "Performance"); the tests compare it with the scoping module.

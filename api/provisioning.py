@@ -31,14 +31,15 @@ from api.errors import (
 )
 from api.idempotency import run_write
 from callback.models import CallbackExtension
+from callback.scope import extensions_for_token
 from callerids.filters import CallerIDFilter
 from callerids.models import AuthorizedCallerID
+from callerids.scope import callerids_for_token
 from callerids.services import callerids as callerid_services
 from callerids.services.validation import API_MAX_ROWS, NewCallerID, RowErrors
 from credit.models import LedgerEntry, LedgerKind
 from credit.selectors_holds import open_holds_of
 from credit.services.recharge import add_credit
-from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.client_address import client_address
 from tenancy.models import TokenPermission
@@ -215,14 +216,14 @@ def _recharge_body(entry: LedgerEntry) -> dict:
 
 
 def _extension(request: HttpRequest, number: str) -> CallbackExtension:
-    extension = scoping.extensions_for_token(request.auth).filter(number=number).first()
+    extension = extensions_for_token(request.auth).filter(number=number).first()
     if extension is None:
         raise _unknown_extension()
     return extension
 
 
 def _callerid(request: HttpRequest, pk: int) -> AuthorizedCallerID:
-    callerid = scoping.callerids_for_token(request.auth).filter(pk=pk).first()
+    callerid = callerids_for_token(request.auth).filter(pk=pk).first()
     if callerid is None:
         raise _unknown_callerid()
     return callerid
@@ -238,7 +239,7 @@ def _callerid(request: HttpRequest, pk: int) -> AuthorizedCallerID:
     summary="List the callback extensions in the token's scope",
 )
 def list_extensions(request: HttpRequest, page: Query[ps.PageQuery]):
-    return _page(scoping.extensions_for_token(request.auth), page=page, body=_extension_body)
+    return _page(extensions_for_token(request.auth), page=page, body=_extension_body)
 
 
 @router.get(

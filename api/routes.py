@@ -24,11 +24,11 @@ from api.errors import (
 )
 from callback.models import CallbackExtension
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.scope import callerids_for_token
 from callerids.services.pin_verification import verify_pin
 from credit.selectors_holds import held_by_calls_in_progress
 from credit.services.calls import CallIdConflict, CallOutcome, CallReport, MissingCost, report_call
 from credit.services.holds import CallStart, StartOutcome, start_call
-from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.client_address import client_address
 from tenancy.models import TokenPermission
@@ -220,7 +220,7 @@ def start_call_view(request: HttpRequest, payload: schemas.CallStartRequest):
 )
 def callerid_credit(request: HttpRequest, callerid_id: Path[schemas.PathId]):
     callerid = (
-        scoping.callerids_for_token(request.auth)
+        callerids_for_token(request.auth)
         .exclude(status=CallerIDStatus.REMOVED)
         .filter(pk=callerid_id)
         .annotate(held=held_by_calls_in_progress())

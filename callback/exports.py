@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from callback.filters.extensions import ExtensionFilter
 from callback.models import ReturnMode
+from callback.scope import extensions_for
 from callback.tables.extensions import ExtensionTable
 from exports.cells import DATETIME, TEXT, Column
 from exports.registry import register
-from tenancy import scoping
 from tenancy.exports import ListExporter, yes_no
 
 _RETURN_MODES = dict(ReturnMode.choices)
@@ -24,7 +24,7 @@ class ExtensionsExporter(ListExporter):
     table_class = ExtensionTable
 
     def scoped_queryset(self):
-        return scoping.extensions_for(self.user)
+        return extensions_for(self.user)
 
     def columns(self) -> list[Column]:
         return [

@@ -6,13 +6,15 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from callback.exports import ExtensionsExporter
 from callback.filters.extensions import ExtensionFilter
+from callback.scope import get_extension_for_user
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus
+from callerids.scope import callerids_for
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
 from exports.renderers.csv_copy import CopyColumn, CopySource, text_sql, text_value
-from tenancy import scoping
+from tenancy.exports import ScopedExporter
 from tenancy.preferences import get_preferences
 
 _STATUS_LABELS = dict(CallerIDStatus.choices)
@@ -57,7 +59,7 @@ def _status_sql(status: str, reason: str) -> CopyColumn:
 
 
 @register
-class CallerIDsExporter(Exporter):
+class CallerIDsExporter(ScopedExporter):
     """One extension's authorized CallerIDs as currently searched, all pages."""
 
     identifier = "callerids"
@@ -72,8 +74,8 @@ class CallerIDsExporter(Exporter):
         self.currency = get_preferences().currency
 
     def scoped_queryset(self):
-        self.extension = scoping.get_extension_for_user(self.user, self.object_id("extension"))
-        return scoping.callerids_for(self.user).filter(extension=self.extension)
+        self.extension = get_extension_for_user(self.user, self.object_id("extension"))
+        return callerids_for(self.user).filter(extension=self.extension)
 
     def columns(self) -> list[Column]:
         return [
@@ -153,7 +155,7 @@ class AllCallerIDsExporter(CallerIDsExporter):
     object_params = ()
 
     def scoped_queryset(self):
-        return scoping.callerids_for(self.user)
+        return callerids_for(self.user)
 
     def columns(self) -> list[Column]:
         return [
@@ -199,7 +201,7 @@ class ExtensionListCallerIDsExporter(AllCallerIDsExporter):
         # sort, each refused (400) as that export refuses it.
         extensions = ExtensionsExporter(user=user, params=params).queryset
         self.queryset = (
-            scoping.callerids_for(user)
+            callerids_for(user)
             .filter(extension__in=extensions.order_by().values("pk"))
             .exclude(status=CallerIDStatus.REMOVED)
             .order_by(*_in_extension_order(extensions.query.order_by))

@@ -1,11 +1,15 @@
 """Reads for CallerIDs and the license."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
-from callerids.models import License
+from callerids.models import AuthorizedCallerID, License
+from tenancy import scoping
+from tenancy.models import Reseller
 
 
 def get_license() -> License:
@@ -58,8 +62,6 @@ class Room:
 def room_for_reseller(reseller) -> int:
     """K for one reseller (a Reseller or its id; None = no reseller): the smaller of the
     server's room and the reseller's own share, from freshly read counters."""
-    from tenancy.models import Reseller
-
     license = get_license()
     left = max(0, license.max_active_callerids - license.active_callerids)
     reseller_id = getattr(reseller, "pk", reseller)
@@ -77,8 +79,6 @@ def room_for_reseller(reseller) -> int:
 def room_left(user) -> Room:
     """The room line of the CallerIDs pages for `user` (admins/server-wide staff: N of M
     used on the server; resellers and their staff: K more). Users without a role: 0."""
-    from tenancy import scoping
-
     if scoping.role_of(user) is None:
         return Room(left=0)
     if scoping.is_server_wide(user):
@@ -89,3 +89,25 @@ def room_left(user) -> Room:
             maximum=license.max_active_callerids,
         )
     return Room(left=room_for_reseller(scoping.reseller_id_of(user)))
+
+
+def callerid_data(callerid_id: int, *, balance: Decimal | None) -> dict:
+    """The CallerID part of an event's payload (notifications sits below callerids: the
+    services that emit events pass this to it)."""
+    callerid = (
+        AuthorizedCallerID.objects.select_related("extension__organization")
+        .only("number", "extension__number", "extension__organization__name")
+        .get(pk=callerid_id)
+    )
+    path = reverse("credit:callerid_credit", args=[callerid_id])
+    return {
+        "callerid": {
+            "id": callerid_id,
+            "number": callerid.number,
+            "extension": callerid.extension.number,
+            "organization": callerid.extension.organization.name,
+        },
+        "balance": None if balance is None else str(balance),
+        "unlimited": balance is None,
+        "link": settings.PUBLIC_BASE_URL + path,
+    }

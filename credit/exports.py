@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from callerids.scope import get_callerid_for_user
 from credit.filters import RechargeHistoryFilter
 from credit.models import HISTORY_TYPES, LedgerEntry, LedgerKind
 from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
-from exports.exporters import Exporter, file_name_part
+from exports.exporters import file_name_part
 from exports.registry import register
 from exports.renderers.csv_copy import CopyColumn, CopySource
-from tenancy import scoping
+from tenancy.exports import ScopedExporter
 
 
 def _type_sql(expr: str) -> str:
@@ -32,7 +33,7 @@ def recharge_history(callerid):
 
 
 @register
-class RechargeHistoryExporter(Exporter):
+class RechargeHistoryExporter(ScopedExporter):
     identifier = "recharge_history"
     verbose_name = "Recharge history"
     filterset_class = RechargeHistoryFilter
@@ -41,7 +42,7 @@ class RechargeHistoryExporter(Exporter):
     def __init__(self, *, user, params):
         super().__init__(user=user, params=params)
         # Scope first (404 outside it), then the page's search.
-        self.callerid = scoping.get_callerid_for_user(user, self.object_id("callerid"))
+        self.callerid = get_callerid_for_user(user, self.object_id("callerid"))
         self.queryset = self.filter(recharge_history(self.callerid))
 
     def columns(self) -> list[Column]:

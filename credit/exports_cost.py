@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
+from callback.scope import get_extension_for_user
 from credit.forms_cost import CostReportForm
 from credit.selectors_cost import cost_report_calls
 from credit.tables_cost import SORT_KEYS, format_duration, ordering_for
 from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, Column
-from exports.exporters import Exporter, ExportParamsError, file_name_part
+from exports.exporters import ExportParamsError, file_name_part
 from exports.registry import register
-from tenancy import scoping
+from tenancy.exports import ScopedExporter
 from tenancy.preferences import get_preferences
 
 SEARCH_PARAMS = ("from", "to", "number", "callerid", "sort")
 
 
 @register
-class CostReportExporter(Exporter):
+class CostReportExporter(ScopedExporter):
     identifier = "cost_report"
     verbose_name = "Cost report"
     object_params = ("extension",)
@@ -34,7 +35,7 @@ class CostReportExporter(Exporter):
         super().__init__(user=user, params=params)
         # Scope first (404 outside it), then the page's form: a CallerID that is not the
         # extension's answers 404 as on the page, bad dates answer 400.
-        self.extension = scoping.get_extension_for_user(user, self.object_id("extension"))
+        self.extension = get_extension_for_user(user, self.object_id("extension"))
         data = QueryDict(mutable=True)
         for name in ("from", "to", "number", "callerid"):
             if name in params:

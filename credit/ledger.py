@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 from callerids.models import AuthorizedCallerID
 from credit.models import Call, LedgerEntry, LedgerKind
@@ -22,14 +22,6 @@ from database.tables import table
 from tenancy.audit import Actor
 from tenancy.preferences import get_preferences
 from values.money import MAX_BALANCE, format_money, quantize4
-
-
-def lock_callerid(pk: int) -> AuthorizedCallerID:
-    """The CallerID row locked until the caller's transaction ends (must be inside atomic)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_callerid must run inside transaction.atomic()")
-    return AuthorizedCallerID.objects.select_for_update().get(pk=pk)
-
 
 _WRITE_BALANCE = Statement(
     "write_balance", f"UPDATE {table(AuthorizedCallerID)} SET available = %s WHERE id = %s"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from credit.models import LedgerEntry, LedgerKind
+from credit.models import Call, LedgerEntry, LedgerKind
+from tenancy import scoping
 
 
 def credit_ever_granted() -> bool:
@@ -14,3 +15,7 @@ def credit_ever_granted() -> bool:
         & (Q(amount__isnull=True) | ~Q(amount=0))
     )
     return LedgerEntry.objects.filter(granted).exists()
+
+
+def calls_for(user):
+    return scoping.by_reseller(user, Call.objects.all(), "extension__organization__reseller_id")

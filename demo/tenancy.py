@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from credit.services.charging import update_charging_preferences
 from tenancy.audit import SYSTEM
 from tenancy.models import Organization, Reseller, Role
+from tenancy.preferences import get_preferences
 from tenancy.services.tenancy import create_organization, create_reseller, create_user
 
 DEMO_PASSWORD = "demo-password-123"
@@ -37,8 +38,6 @@ USERS = [
 
 
 def _set_default_country() -> None:
-    from tenancy.preferences import get_preferences
-
     preferences = get_preferences()
     if not preferences.default_country:
         update_charging_preferences(

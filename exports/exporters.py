@@ -3,8 +3,12 @@
 An exporter is built for one user and one request's query parameters. It accepts only the
 parameters of its page's search form (its FilterSet, sort key included) and its own
 required parameters (e.g. the extension); anything else is refused (SPEC §8). Scope comes
-first: the exporter resolves its objects and its queryset through tenancy.scoping, then
+first: the exporter resolves its objects and its queryset through its app's scope, then
 the FilterSet narrows them.
+
+exports imports no domain app: who may export and the decimals money cells show are the
+domain's answers, given by the base class every domain exporter derives from
+(tenancy.exports.ScopedExporter).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from django.utils import timezone
 from django_filters import FilterSet
 
 from exports.cells import Column
-from tenancy import scoping
 
 
 class ExportParamsError(Exception):
@@ -50,8 +53,12 @@ class Exporter:
 
     @classmethod
     def has_permission(cls, user) -> bool:
-        """Every role may export what it can see (SPEC §8); users without a role may not."""
-        return scoping.role_of(user) is not None
+        """Whether `user` may use this export (tenancy.exports.ScopedExporter answers)."""
+        raise NotImplementedError
+
+    def money_decimals(self) -> int:
+        """The decimals an XLSX money cell shows (tenancy.exports.ScopedExporter answers)."""
+        raise NotImplementedError
 
     @classmethod
     def search_params(cls) -> set[str]:

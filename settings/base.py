@@ -191,7 +191,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Security headers; HTTPS settings on when DEBUG is off (behind TLS). Content-Security-Policy:
-# callback/csp.py. An operator panel session lasts 8 hours (a working day) by default.
+# panel/csp.py. An operator panel session lasts 8 hours (a working day) by default.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -21,6 +21,7 @@ from exports.registry import register
 from tenancy import scoping, selectors
 from tenancy.filters.tenancy import AuditFilter, OrganizationFilter, ResellerFilter, UserFilter
 from tenancy.models import ApiToken, Role
+from tenancy.preferences import get_preferences
 from tenancy.tables.tenancy import (
     AuditTable,
     OrganizationTable,
@@ -43,7 +44,19 @@ def _status(active: bool) -> str:
     return "Active" if active else "Inactive"
 
 
-class ListExporter(Exporter):
+class ScopedExporter(Exporter):
+    """The base of every domain exporter: what exports asks the domain."""
+
+    @classmethod
+    def has_permission(cls, user) -> bool:
+        """Every role may export what it can see (SPEC §8); users without a role may not."""
+        return scoping.role_of(user) is not None
+
+    def money_decimals(self) -> int:
+        return get_preferences().decimals
+
+
+class ListExporter(ScopedExporter):
     """An export of one list page: its scope, its FilterSet, its table's sort keys."""
 
     # The page's table: its orderable columns are the accepted sort keys, its Meta.order_by

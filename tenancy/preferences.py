@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
+from django.urls import reverse
 
 from tenancy.models import ChargingPreferences
 
@@ -22,11 +23,9 @@ def get_preferences() -> ChargingPreferences:
 
 
 def default_country_notice(preferences: ChargingPreferences, *, may_set_it: bool) -> dict:
-    """Context for templates/includes/default_country_warning.html: while no default
+    """Context for credit/templates/includes/default_country_warning.html: while no default
     country is set, numbers typed without + are stored as typed (SPEC §5.4), so the pages
     that take numbers warn, and point who may change it (admins) to the Charging page."""
-    from django.urls import reverse
-
     return {
         "country_missing": not preferences.default_country,
         "charging_url": reverse("credit:charging") if may_set_it else "",

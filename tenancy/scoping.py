@@ -1,20 +1,28 @@
-"""What a user (or an API token) may see and change. Every view, export and API call uses it.
+"""What a user, an API token or a service's actor may see and change: the one module of
+actor scope. Every view, export, service and API call uses it.
 
 Rules (SPEC §1, §2):
 - admin: everything; reseller: its own reseller's objects, read and write;
 - staff: read-only, bound to one reseller or to the whole server;
-- anything else (no role, inactive): nothing.
+- anything else (no role, inactive): nothing;
+- a token (the PBX): its reseller's objects, or the whole server;
+- the system actor (no user, no token: management commands, seed_demo): the whole server.
 Objects outside the scope answer 404 (so ids of others reveal nothing); a forbidden
-action on a visible object answers 403.
+action on a visible object answers 403. Each app names the path from its rows to their
+reseller (callback.scope, callerids.scope, credit.selectors.calls_for) and filters with
+by_reseller / for_token / for_actor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from callback.models import CallbackExtension
+from tenancy.audit import Actor
 from tenancy.models import ApiToken, AuditEvent, Organization, Reseller, Role, UserProfile
 
 
@@ -108,7 +116,7 @@ def require_admin(user) -> None:
         raise PermissionDenied("Only administrators may do this.")
 
 
-def _by_reseller(user, qs: QuerySet, path: str) -> QuerySet:
+def by_reseller(user, qs: QuerySet, path: str) -> QuerySet:
     """Filter qs to the user's scope; `path` leads from the model to its reseller id."""
     profile = profile_of(user)
     if profile is None:
@@ -119,35 +127,11 @@ def _by_reseller(user, qs: QuerySet, path: str) -> QuerySet:
 
 
 def resellers_for(user) -> QuerySet[Reseller]:
-    return _by_reseller(user, Reseller.objects.all(), "id")
+    return by_reseller(user, Reseller.objects.all(), "id")
 
 
 def organizations_for(user) -> QuerySet[Organization]:
-    return _by_reseller(user, Organization.objects.select_related("reseller"), "reseller_id")
-
-
-def extensions_for(user) -> QuerySet[CallbackExtension]:
-    return _by_reseller(
-        user,
-        CallbackExtension.objects.select_related("organization__reseller"),
-        "organization__reseller_id",
-    )
-
-
-def callerids_for(user):
-    from callerids.models import AuthorizedCallerID
-
-    return _by_reseller(
-        user,
-        AuthorizedCallerID.objects.select_related("extension__organization__reseller"),
-        "extension__organization__reseller_id",
-    )
-
-
-def calls_for(user):
-    from credit.models import Call
-
-    return _by_reseller(user, Call.objects.all(), "extension__organization__reseller_id")
+    return by_reseller(user, Organization.objects.select_related("reseller"), "reseller_id")
 
 
 def audit_events_for(user) -> QuerySet[AuditEvent]:
@@ -164,45 +148,11 @@ def get_or_404(qs: QuerySet, **lookup):
         raise Http404("Not found") from None
 
 
-def get_extension_for_user(user, pk, *, write: bool = False) -> CallbackExtension:
-    """The extension if the user may see it (else 404); with write, 403 for read-only roles."""
-    extension = get_or_404(extensions_for(user), pk=pk)
-    if write:
-        require_write(user)
-    return extension
-
-
-def get_callerid_for_user(user, pk, *, write: bool = False):
-    callerid = get_or_404(callerids_for(user), pk=pk)
-    if write:
-        require_write(user)
-    return callerid
-
-
 def get_organization_for_user(user, pk, *, write: bool = False) -> Organization:
     organization = get_or_404(organizations_for(user), pk=pk)
     if write:
         require_write(user)
     return organization
-
-
-# The PBX: a token sees the whole server or one reseller's objects.
-
-
-def extensions_for_token(token: ApiToken) -> QuerySet[CallbackExtension]:
-    qs = CallbackExtension.objects.select_related("organization__reseller")
-    if token.reseller_id is not None:
-        qs = qs.filter(organization__reseller_id=token.reseller_id)
-    return qs
-
-
-def callerids_for_token(token: ApiToken):
-    from callerids.models import AuthorizedCallerID
-
-    qs = AuthorizedCallerID.objects.select_related("extension__organization__reseller")
-    if token.reseller_id is not None:
-        qs = qs.filter(extension__organization__reseller_id=token.reseller_id)
-    return qs
 
 
 # Tenancy pages (issue 3): resellers and users are managed by administrators only.
@@ -218,8 +168,6 @@ def get_reseller_for_user(user, pk, *, write: bool = False) -> Reseller:
 
 def get_user_for_admin(user, pk):
     """A user account to manage: 403 for anyone but an admin, then 404 if unknown."""
-    from django.contrib.auth import get_user_model
-
     require_admin(user)
     return get_or_404(get_user_model().objects.select_related("profile__reseller"), pk=pk)
 
@@ -230,3 +178,77 @@ def writable_resellers_for(user) -> QuerySet[Reseller]:
     if not can_write(user):
         return Reseller.objects.none()
     return resellers_for(user)
+
+
+# Any scoped model: `path` leads from the model to its reseller id (e.g.
+# "extension__organization__reseller_id"); each app names its own (callback.scope,
+# callerids.scope, credit.selectors.calls_for).
+
+
+def for_token(token: ApiToken, qs: QuerySet, path: str) -> QuerySet:
+    """The PBX: a token sees the whole server or one reseller's objects."""
+    if token.reseller_id is not None:
+        qs = qs.filter(**{path: token.reseller_id})
+    return qs
+
+
+def for_actor(actor: Actor, qs: QuerySet, path: str) -> QuerySet:
+    """What a service's actor may see: a user's scope, a token's, or (the system actor:
+    management commands, seed_demo) the whole server."""
+    if actor.user is not None:
+        return by_reseller(actor.user, qs, path)
+    if actor.token is not None:
+        return for_token(actor.token, qs, path)
+    return qs
+
+
+# Who a service acts for: services check again what views already scoped, because bulk
+# operations receive id lists from a form, and a service must never act outside its
+# actor's scope. A user actor: the rules above; a token actor (the PBX): its reseller, or
+# the whole server; the system actor: the whole server.
+
+
+def is_system(actor: Actor) -> bool:
+    return actor.user is None and actor.token is None
+
+
+def require_actor_write(actor: Actor) -> None:
+    """PermissionDenied for read-only roles (and users without a role)."""
+    if actor.user is not None:
+        require_write(actor.user)
+
+
+def actor_may_grant_unlimited(actor: Actor) -> bool:
+    """Admins, and users of resellers allowed to; the system actor; a provisioning token
+    of the whole server, or of a reseller allowed to (like that reseller's users); never
+    a token without the provisioning permission (the PBX grants nothing)."""
+    if actor.user is not None:
+        return may_grant_unlimited(actor.user)
+    if actor.token is None:
+        return True
+    if not actor.token.may_provision:
+        return False
+    if actor.token.reseller_id is None:
+        return True
+    reseller = Reseller.objects.filter(pk=actor.token.reseller_id).first()
+    return bool(reseller and reseller.may_grant_unlimited)
+
+
+def pk_of(obj_or_pk) -> int:
+    """The primary key of a model instance or of a raw id (404 for anything unusable)."""
+    pk = getattr(obj_or_pk, "pk", obj_or_pk)
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        raise Http404("Not found") from None
+
+
+def clean_ids(ids: Iterable) -> list[int]:
+    """Ids from a form, as ints; anything that is not an id is dropped (it matches nothing)."""
+    out = set()
+    for value in ids or ():
+        try:
+            out.add(int(getattr(value, "pk", value)))
+        except (TypeError, ValueError):
+            continue
+    return sorted(out)

@@ -205,7 +205,7 @@ class ExtensionForm(forms.Form):
         for name, example in PLACEHOLDERS.items():
             self.fields[name].widget.attrs["placeholder"] = example
         decimals = self.preferences.decimals
-        # Shown beside the amount fields (templates/callback/extension_form.html).
+        # Shown beside the amount fields (callback/templates/callback/extension_form.html).
         self.currency = self.preferences.currency
         self.fields["min_credit"].help_text = f"0 or more, at most {decimals} decimals."
         self.fields["daily_limit"].help_text += f" At most {decimals} decimals."

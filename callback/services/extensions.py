@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from callback.models import CallbackExtension, OutboundCallerIDMode, ReturnMode
+from callback.scope import extensions_for
 from tenancy import scoping
 from tenancy.audit import Actor, record, snapshot
 from tenancy.models import Organization
@@ -199,7 +200,7 @@ def _set_active(*, actor: Actor, extension: CallbackExtension, active: bool) -> 
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        if not scoping.extensions_for(actor.user).filter(pk=locked.pk).exists():
+        if not extensions_for(actor.user).filter(pk=locked.pk).exists():
             raise NotAllowed("This extension is not in your scope.")
         scoping.require_write(actor.user)
         if locked.active != active:
@@ -227,17 +228,14 @@ def activate_extension(*, actor: Actor, extension: CallbackExtension) -> Callbac
 
 
 def deletion_blockers(extension: CallbackExtension) -> list[str]:
-    """Why the extension cannot be deleted (empty when it can): it had CallerIDs or calls."""
-    from callerids.models import AuthorizedCallerID
-    from credit.models import Call, CallHold
+    """Why the extension cannot be deleted (empty when it can): it had CallerIDs or calls.
 
+    Asked through the rows' relations to the extension (callerids, calls, holds): callback
+    sits below the apps that own those rows."""
     reasons = []
-    if AuthorizedCallerID.objects.filter(extension_id=extension.pk).exists():
+    if extension.callerids.exists():
         reasons.append("it has had authorized CallerIDs")
-    if (
-        Call.objects.filter(extension_id=extension.pk).exists()
-        or CallHold.objects.filter(extension_id=extension.pk).exists()
-    ):
+    if extension.calls.exists() or extension.holds.exists():
         reasons.append("it has had calls")
     return reasons
 
@@ -257,7 +255,7 @@ def delete_extension(*, actor: Actor, extension: CallbackExtension) -> None:
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        if not scoping.extensions_for(actor.user).filter(pk=locked.pk).exists():
+        if not extensions_for(actor.user).filter(pk=locked.pk).exists():
             raise NotAllowed("This extension is not in your scope.")
         scoping.require_write(actor.user)
         reasons = deletion_blockers(locked)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
+from callback.scope import extensions_for, get_extension_for_user
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
 from panel.paging import configure_list
@@ -20,9 +21,7 @@ PER_PAGE = 25
 
 def extension_list(request):
     scoping.require_role(request.user)
-    filterset = ExtensionFilter(
-        request.GET, queryset=scoping.extensions_for(request.user), request=request
-    )
+    filterset = ExtensionFilter(request.GET, queryset=extensions_for(request.user), request=request)
     table = ExtensionTable(filterset.qs)
     configure_list(request, table, per_page=PER_PAGE)
     return render(
@@ -70,7 +69,7 @@ def extension_create(request):
 
 @require_http_methods(["GET", "POST"])
 def extension_edit(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     form = ExtensionForm(_posted(request), user=request.user, instance=extension)
     saved = request.method == "POST" and _save_form(
         form,
@@ -100,7 +99,7 @@ def _link(name: str, *args) -> str | None:
 
 
 def extension_detail(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     links = [
         ("Authorized CallerIDs", _link("callerids:list", extension.pk)),
@@ -123,7 +122,7 @@ def extension_detail(request, pk):
 
 @require_POST
 def extension_deactivate(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     services.deactivate_extension(actor=Actor.from_request(request), extension=extension)
     messages.success(
         request, f"Callback extension {extension.number} deactivated: its callers are refused."
@@ -133,7 +132,7 @@ def extension_deactivate(request, pk):
 
 @require_POST
 def extension_activate(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     services.activate_extension(actor=Actor.from_request(request), extension=extension)
     messages.success(request, f"Callback extension {extension.number} activated.")
     return redirect("callback:extension_detail", pk=extension.pk)
@@ -141,7 +140,7 @@ def extension_activate(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def extension_delete(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     if request.method == "POST":
         try:
             services.delete_extension(actor=Actor.from_request(request), extension=extension)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from python_calamine import CalamineWorkbook
 
 from values.errors import DomainError
 
@@ -283,8 +284,6 @@ def _cell_text(value) -> tuple[str, bool]:
 
 def _xlsx_records(content: bytes):
     _check_xlsx_zip(content)
-    from python_calamine import CalamineWorkbook
-
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         if not workbook.sheet_names:

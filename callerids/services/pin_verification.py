@@ -26,11 +26,11 @@ from django.db import transaction
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
+from callerids.scope import callerids_for_token, lock_callerid_row
+from callerids.selectors import callerid_data
 from callerids.services.license import lock_for_status_change
-from credit.ledger import lock_callerid
 from notifications import services as notifications
 from notifications.models import EventType
-from tenancy import scoping
 from tenancy.audit import Actor, record
 from tenancy.models import ApiToken
 
@@ -57,7 +57,7 @@ class _Target:
 
 def _target(token: ApiToken, callerid_id: int) -> _Target:
     row = (
-        scoping.callerids_for_token(token)
+        callerids_for_token(token)
         .exclude(status=CallerIDStatus.REMOVED)
         .filter(pk=callerid_id)
         .values_list(
@@ -110,7 +110,7 @@ def verify_pin(*, token: ApiToken, callerid_id: int, pin: str, actor: Actor) -> 
         return PinResult(LOCKED)
     with transaction.atomic():
         # The CallerID's row lock counts simultaneous wrong PINs one at a time.
-        callerid = lock_callerid(target.callerid_id)
+        callerid = lock_callerid_row(target.callerid_id)
         before = callerid.wrong_pin_count
         outcome, reaches_limit = _judge(callerid, pin, target.limit)
         if not reaches_limit:
@@ -126,7 +126,7 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
         # License -> Reseller -> CallerID, the order every status change uses, so this
         # cannot deadlock with an enable running at the same moment.
         counters, locked = lock_for_status_change(
-            ids=[target.callerid_id], scope=scoping.callerids_for_token(token)
+            ids=[target.callerid_id], scope=callerids_for_token(token)
         )
         if not locked:
             raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
@@ -165,7 +165,7 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
             type=EventType.CALLERID_LOCKED,
             reseller_id=callerid.reseller_id,
             data={
-                **notifications.callerid_data(
+                **callerid_data(
                     callerid.pk, balance=None if callerid.unlimited else callerid.available
                 ),
                 "wrong_pin_count": callerid.wrong_pin_count,

@@ -8,7 +8,9 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from callback.scope import get_extension_for_user
 from callerids.forms import SHOWN_ROWS, EditCallerIDForm, NewCallerIDFormSet, OneTimeKeyForm
+from callerids.scope import get_callerid_for_user
 from callerids.selectors import room_left
 from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
@@ -44,7 +46,7 @@ def _added_message(result) -> str:
 
 @require_http_methods(["GET", "POST"])
 def callerid_add(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     preferences = get_preferences()
     may_grant_unlimited = scoping.may_grant_unlimited(request.user)
     data = _posted(request)
@@ -112,7 +114,7 @@ def callerid_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def callerid_edit(request, pk):
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=True)
+    callerid = get_callerid_for_user(request.user, pk, write=True)
     extension = callerid.extension
     preferences = get_preferences()
     context = {

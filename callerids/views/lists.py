@@ -12,8 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from callback.scope import get_extension_for_user
 from callerids.filters import CallerIDFilter
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.scope import callerids_for, get_callerid_for_user
 from callerids.selectors import room_left
 from callerids.services.callerids import (
     disable_callerid,
@@ -153,12 +155,12 @@ def _paginate(rows, page: str | None) -> tuple[Page, list[AuthorizedCallerID]]:
 
 @require_GET
 def callerid_list(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     # Display only (decimals, currency): a change reaches other workers within seconds.
     preferences = get_preferences_cached()
     # The extension is known: the rows need none of its joins.
-    scoped = scoping.callerids_for(request.user).filter(extension=extension)
+    scoped = callerids_for(request.user).filter(extension=extension)
     filterset = CallerIDFilter(request.GET, queryset=scoped.select_related(None))
     rows = filterset.qs  # validates the search; searched and sorted
     search = filterset.form.cleaned_data
@@ -208,7 +210,7 @@ def callerid_list(request, pk):
 @require_POST
 def callerid_toggle(request, pk):
     """The S button: enable a disabled (or PIN-locked) CallerID, disable an enabled one."""
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=True)
+    callerid = get_callerid_for_user(request.user, pk, write=True)
     actor = Actor.from_request(request)
     try:
         if callerid.status == CallerIDStatus.ENABLED:
@@ -227,7 +229,7 @@ def _selected(request, extension):
     order; anything else (another reseller's, another extension's, garbage) is dropped."""
     ids = [raw for raw in request.POST.getlist("ids") if raw.isdigit()][: MAX_SELECTED + 1]
     return (
-        scoping.callerids_for(request.user)
+        callerids_for(request.user)
         .filter(extension=extension, pk__in=ids)
         .select_related(None)
         .order_by("number", "pk")
@@ -236,7 +238,7 @@ def _selected(request, extension):
 
 @require_POST
 def callerid_bulk(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     action = request.POST.get("action")
     querystring = request.POST.get("querystring", "")
     back = list_url(extension, querystring)

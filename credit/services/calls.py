@@ -21,7 +21,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from callback.models import CallbackExtension
+from callback.scope import extensions_for_token
 from callerids.models import AuthorizedCallerID
+from callerids.selectors import callerid_data
 from credit import call_days, ledger
 from credit.models import Call, CallHold, HoldStatus
 from credit.services import holds
@@ -35,7 +37,6 @@ from database.prepared import Statement
 from database.tables import table
 from notifications import services as notifications
 from notifications.models import EventType
-from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.models import ApiToken, Organization
 from values.money import quantize4
@@ -143,7 +144,7 @@ def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutco
         hold = CallHold.objects.filter(call_id=report.call_id).first()
         cost = _cost_from_hold(hold, report) if hold is not None else None
     same = (
-        scoping.extensions_for_token(token).filter(pk=original.extension_id).exists()
+        extensions_for_token(token).filter(pk=original.extension_id).exists()
         and original.extension_id == extension_id
         and original.callerid_id == report.callerid_id
         and original.started_at == report.started_at
@@ -174,7 +175,7 @@ def _daily_limit_event(
             type=EventType.DAILY_LIMIT_REACHED,
             reseller_id=reseller_id,
             data={
-                **notifications.callerid_data(report.callerid_id, balance=balance),
+                **callerid_data(report.callerid_id, balance=balance),
                 "daily_limit": str(quantize4(limit)),
                 "charged_today": str(quantize4(after)),
             },
@@ -402,7 +403,11 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
     if balance is not None:
         # Crossings only (no query unless one fires), in the call's transaction (SPEC §12).
         notifications.credit_changed(
-            callerid_id=report.callerid_id, reseller_id=reseller_id, before=available, after=balance
+            callerid_id=report.callerid_id,
+            reseller_id=reseller_id,
+            before=available,
+            after=balance,
+            describe=callerid_data,
         )
         if daily_limit is not None and charged > 0:
             _daily_limit_event(report, reseller_id, daily_limit, charged, balance, now)

@@ -30,7 +30,9 @@ from django.utils import timezone
 
 from callback.destinations import denial, read_destination, rules_from_row
 from callback.models import CallbackExtension, DestinationRules, ReturnMode
+from callback.scope import extensions_for, extensions_for_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.scope import lock_callerid_row
 from credit import ledger
 from credit.models import Call, CallHold, HoldStatus
 from database.prepared import Statement
@@ -295,7 +297,7 @@ def extension_and_reseller(token: ApiToken, number: str) -> tuple[int, int]:
     """(id, reseller id) of the extension when it is in the token's scope, else
     CallbackExtension.DoesNotExist.
 
-    The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
+    The filter of extensions_for_token (a reseller's token sees its reseller's
     extensions only) as one prepared query: this is the PBX's hot path.
     """
     if token.reseller_id is None:
@@ -466,7 +468,7 @@ def _replay_start(token: ApiToken, start: CallStart) -> StartOutcome:
     if hold is None:
         raise LookupError(start.call_id)
     same = (
-        scoping.extensions_for_token(token).filter(pk=hold.extension_id).exists()
+        extensions_for_token(token).filter(pk=hold.extension_id).exists()
         and hold.extension_id == extension_in_scope(token, start.extension)
         and hold.callerid_id == start.callerid_id
         and hold.destination == start.destination
@@ -518,7 +520,7 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     )
     for callerid_id in callerid_ids:
         with transaction.atomic():
-            ledger.lock_callerid(callerid_id)
+            lock_callerid_row(callerid_id)
             released += expire_holds_of(callerid_id, now=now)
     return released
 
@@ -539,7 +541,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
     scoping.require_write(actor.user)
     with transaction.atomic():
         found = (
-            CallHold.objects.filter(extension__in=scoping.extensions_for(actor.user))
+            CallHold.objects.filter(extension__in=extensions_for(actor.user))
             .select_related("extension__organization__reseller", "callerid")
             .filter(pk=pk)
             .first()
@@ -548,7 +550,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
             raise CallHold.DoesNotExist("not in scope")
         if found.callerid_id is not None:
             # The CallerID's row first, as every change to its holds.
-            ledger.lock_callerid(found.callerid_id)
+            lock_callerid_row(found.callerid_id)
         locked = CallHold.objects.select_for_update().get(pk=pk)
         if locked.status != HoldStatus.OPEN:
             raise DomainError(HOLD_NOT_OPEN.format(status=locked.get_status_display().lower()))

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
+from callback.scope import get_extension_for_user
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
 from credit.charts import cost_charts
 from credit.forms_cost import CostReportForm
 from credit.selectors_cost import cost_per_day, cost_report_calls, cost_report_totals, month_of
 from credit.tables_cost import CostReportTable, format_duration
-from tenancy import scoping
 from tenancy.preferences import get_preferences
 
 PER_PAGE = 50
@@ -61,7 +61,7 @@ def _paginate(table: CostReportTable, page: str | None) -> None:
 
 @require_GET
 def cost_report(request, pk: int):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     form = CostReportForm(request.GET, extension=extension)
     report = form.report_filter()
     base = reverse("credit:cost_report", args=[extension.pk])

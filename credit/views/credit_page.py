@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
+from callerids.scope import get_callerid_for_user
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
@@ -115,7 +116,7 @@ def _apply(request, callerid, form: AddCreditForm, preferences):
 def callerid_credit(request, pk: int):
     posting = request.method == "POST"
     # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=posting)
+    callerid = get_callerid_for_user(request.user, pk, write=posting)
     preferences = get_preferences()
     request._charging_preferences = preferences  # the {% money %} tag reuses it
     form = None

@@ -443,9 +443,7 @@ class XlsxRenderer:
         self.params = params
 
     def render(self, exporter: Exporter) -> Iterator[bytes]:
-        from tenancy.preferences import get_preferences
-
-        decimals = get_preferences().decimals
+        decimals = exporter.money_decimals()
         return write_xlsx(
             exporter.columns(),
             exporter.rows(),

@@ -9,10 +9,10 @@ from django.db import connection
 from api.auth import authenticate_token
 from api.authorize import _lookup
 from callback.models import CallbackExtension
+from callback.scope import extensions_for_token
 from credit.models import Call, LedgerEntry, LedgerKind
 from credit.services.holds import extension_in_scope as _extension_id
 from tenancy import preferences as selectors
-from tenancy import scoping
 from tenancy.models import ApiToken, ChargingPreferences
 from tests.api.conftest import UNLIMITED, add_callerid
 
@@ -71,7 +71,7 @@ def test_the_extension_lookups_agree_with_the_scoping_module(
     for reseller in (None, reseller_a, reseller_b):
         token = authenticate_token(make_token(reseller), address=None)
         for number in ("0003*001", "0003*002", "0004*001", "0009*999"):
-            in_scope = scoping.extensions_for_token(token).filter(number=number).exists()
+            in_scope = extensions_for_token(token).filter(number=number).exists()
             assert (_lookup(token, number, None) is not None) is in_scope
             try:
                 found = _extension_id(token, number)

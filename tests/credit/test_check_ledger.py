@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from callerids.models import AuthorizedCallerID, License
+from callerids.scope import lock_callerid_row
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit import ledger
@@ -50,7 +51,7 @@ def callerids(extension_a):
 def charge(callerid, amount):
     """A call row the way the calls service writes it: lock, compute, append, save."""
     with transaction.atomic():
-        locked = ledger.lock_callerid(callerid.pk)
+        locked = lock_callerid_row(callerid.pk)
         if locked.unlimited:
             ledger.append(
                 callerid=locked,

@@ -4,6 +4,7 @@ inactive reseller is refused); they see why. Other users are not affected."""
 import pytest
 from django.urls import reverse
 
+from callback.scope import extensions_for
 from tenancy import scoping
 from tenancy.models import Reseller
 
@@ -24,7 +25,7 @@ def test_users_of_an_inactive_reseller_have_no_role(cast, reseller_a_inactive, r
 
     user = get_user_model().objects.get(pk=cast[role].pk)  # fresh, as on a request
     assert scoping.role_of(user) is None
-    assert not scoping.extensions_for(user).exists()
+    assert not extensions_for(user).exists()
     assert "inactive" in scoping.no_access_reason(user)
 
 

@@ -4,6 +4,7 @@ import importlib
 import io
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -21,8 +22,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, if_empty=False, verbosity=1, **options):
-        from django.contrib.auth import get_user_model
-
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo refuses to run with DEBUG off; pass --force to insist.")
         if if_empty and get_user_model().objects.exists():
