@@ -26,8 +26,12 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
+# The money constants exports write with: exact 4-decimal amounts and the word for an
+# Unlimited CallerID. The same as credit.money's (tests/exports/test_cells.py checks), kept
+# here because this package imports no domain app; a bottom-layer money module would be
+# their one home.
+FOUR_PLACES = Decimal("0.0001")
+UNLIMITED_TEXT = "Unlimited"
 
 # Column kinds an exporter may declare.
 TEXT = "text"
@@ -246,8 +250,10 @@ def column_values(columns: list[Column], fields: tuple[str, ...]):
     index = {field: i for i, field in enumerate(fields)}
     steps = [_column_steps(column, index) for column in columns]
 
-    def convert(chunk: list[tuple]) -> list[list]:
-        by_field = list(zip(*chunk, strict=True)) if chunk else [()] * len(fields)
+    def convert(chunk: list[tuple]) -> list:
+        if not chunk:
+            return [[] for _ in steps]
+        by_field = list(zip(*chunk, strict=True))
         return [step(by_field, len(chunk)) for step in steps]
 
     return convert

@@ -30,18 +30,18 @@ from xml.sax.saxutils import quoteattr
 
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
 from exports.cells import (
     DATE,
     DATETIME,
     FORMULA_STARTS,
+    FOUR_PLACES,
     INTEGER,
     MONEY,
     PHONE,
     PHONE_RE,
     TEXT,
     UNLIMITED,
+    UNLIMITED_TEXT,
     Column,
 )
 from exports.exporters import Exporter
