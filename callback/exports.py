@@ -7,9 +7,9 @@ from callback.filters.extensions import ExtensionFilter
 from callback.models import ReturnMode
 from callback.scope import extensions_for
 from callback.tables.extensions import ExtensionTable
-from exports.cells import DATETIME, TEXT, Column
+from exports.cells import DATETIME, TEXT, YES_NO, Column
 from exports.registry import register
-from tenancy.exports import ListExporter, yes_no
+from tenancy.exports import ListExporter
 
 _RETURN_MODES = dict(ReturnMode.choices)
 
@@ -28,37 +28,14 @@ class ExtensionsExporter(ListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Extension number", TEXT),
-            Column("Name", TEXT, width=24),
-            Column("Organization", TEXT, width=24),
-            Column("Reseller", TEXT, width=24),
-            Column("Return calls", TEXT, width=34),
-            Column("Active", TEXT, width=8),
-            Column("Created", DATETIME, width=22),
+            Column("Extension number", TEXT, "number"),
+            Column("Name", TEXT, "name", width=24),
+            Column("Organization", TEXT, "organization__name", width=24),
+            Column("Reseller", TEXT, "organization__reseller__name", width=24),
+            Column("Return calls", TEXT, "return_mode", width=34, labels=_RETURN_MODES),
+            Column("Active", TEXT, "active", width=8, labels=YES_NO),
+            Column("Created", DATETIME, "created_at", width=22),
         ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "number",
-            "name",
-            "organization__name",
-            "organization__reseller__name",
-            "return_mode",
-            "active",
-            "created_at",
-        )
-        for number, name, organization, reseller, mode, active, created in values.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                number,
-                name,
-                organization,
-                reseller,
-                _RETURN_MODES.get(mode, mode),
-                yes_no(active),
-                created,
-            )
 
     def file_stem(self) -> str:
         return "callback-extensions"
