@@ -54,6 +54,14 @@ class CallerIDStatus(models.TextChoices):
     REMOVED = "removed", "Removed"
 
 
+# status_reason of a CallerID the PIN check disabled after too many wrong PINs (SPEC §9).
+LOCKED_REASON = "locked"
+# The credit columns: what a credit change writes and what its audit event records.
+CREDIT_FIELDS = ["unlimited", "available", "total"]
+# The refusal of any change to a removed CallerID (it is frozen, SPEC §4).
+REMOVED_MESSAGE = "This CallerID was removed."
+
+
 class AuthorizedCallerID(models.Model):
     extension = models.ForeignKey(
         "callback.CallbackExtension", on_delete=models.PROTECT, related_name="callerids"

@@ -23,10 +23,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from callerids.filters import SORTS
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus
 from credit.money import format_amount
 
-LOCKED_REASON = "locked"
 EMPTY_TEXT = "No authorized CallerIDs match."
 EMPTY_LIST_TEXT = "No authorized CallerIDs yet."
 SEARCH_PARAMS = ("q", "status", "credit")

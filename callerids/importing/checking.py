@@ -21,9 +21,9 @@ from callback.phone import InvalidNumber, normalize_number
 from callerids.importing.reading import RawLine
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.pins import hash_pin, is_valid_pin
+from credit.models import ORDER_NUMBER_MAX
 from credit.money import parse_amount, quantize4
 
-ORDER_NUMBER_MAX = 64
 PREVIEW_ROWS = 20
 UNLIMITED_WORDS = frozenset({"u", "unlimited"})
 

@@ -23,7 +23,12 @@ from django.utils import timezone
 from callback.audit import Actor, event_for, record, snapshot
 from callback.errors import DomainError, NotAllowed
 from callback.models import AuditEvent
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import (
+    CREDIT_FIELDS,
+    REMOVED_MESSAGE,
+    AuthorizedCallerID,
+    CallerIDStatus,
+)
 from callerids.pins import hash_pin
 from callerids.services import credit_totals, scope
 from callerids.services.license import lock_counters, lock_for_status_change
@@ -47,8 +52,6 @@ ZERO = credit_totals.ZERO
 
 ADD_ACTION = "callerid.add"
 AUDIT_FIELDS = ["number", "status", "status_reason", "pin_hash", "wrong_pin_count"]
-CREDIT_FIELDS = ["unlimited", "available", "total"]
-REMOVED_MESSAGE = "This CallerID was removed."
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from callback.audit import Actor, record, snapshot
 from callback.errors import DomainError, NotAllowed
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import CREDIT_FIELDS, REMOVED_MESSAGE, AuthorizedCallerID, CallerIDStatus
 from callerids.services import credit_totals, scope
-from callerids.services.validation import clean_amount, clean_order_number
+from callerids.services.validation import NOT_BOTH, clean_amount, clean_order_number
 from credit import ledger
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
 from credit.money import MAX_BALANCE, format_money, quantize4
@@ -34,14 +34,10 @@ from credit.selectors_holds import open_holds_of
 from credit.services import holds
 from notifications import services as notifications
 
-CREDIT_FIELDS = ["unlimited", "available", "total"]
-
-BOTH = "Enter an amount or tick Unlimited, not both."
 # The "0 or empty" refusal names the Unlimited box only to who has it (SPEC §2).
 EMPTY = "Enter an amount other than 0."
 EMPTY_OR_UNLIMITED = "Enter an amount other than 0, or tick Unlimited."
 ALREADY_UNLIMITED = "Already unlimited; enter a negative amount to set a limit."
-REMOVED = "This CallerID was removed."
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,7 @@ def add_credit(
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     preferences = get_preferences()
     if unlimited and amount not in (None, ""):
-        raise DomainError(BOTH, code="amount")
+        raise DomainError(NOT_BOTH, code="amount")
     if not unlimited and amount not in (None, ""):
         amount = clean_amount(
             amount,
@@ -159,7 +155,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
         if previous is not None:
             return previous
         if callerid.status == CallerIDStatus.REMOVED:
-            raise DomainError(REMOVED)
+            raise DomainError(REMOVED_MESSAGE)
         if not unlimited and amount is None:
             raise DomainError(_empty_refusal(actor, callerid), code="amount")
         # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
