@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
-from callerids.models import License
+from callerids.models import AuthorizedCallerID, License
 
 
 def get_license() -> License:
@@ -26,6 +27,21 @@ def lock_license() -> License:
     """The license row, locked until the end of the caller's transaction."""
     get_license()
     return License.objects.select_for_update().get(pk=1)
+
+
+def lock_callerid(pk: int, *, scope: QuerySet[AuthorizedCallerID] | None = None):
+    """The CallerID lock, the only one: its row, locked until the caller's transaction ends
+    (FOR UPDATE of the CallerID's own row only, never of the rows `scope` joins).
+
+    `scope`: a queryset of CallerIDs to find it in (AuthorizedCallerID.DoesNotExist when
+    it is not there); all of them by default. In the project's lock order it comes after
+    the License and Reseller rows (callerids.services.license) and before anything that
+    hangs from the CallerID (its holds, its ledger).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_callerid must run inside transaction.atomic()")
+    found = AuthorizedCallerID.objects.all() if scope is None else scope
+    return found.select_for_update(of=("self",)).get(pk=pk)
 
 
 # Room left under the license (SPEC §4): read from the counters, never by counting rows.

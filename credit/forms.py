@@ -12,11 +12,11 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from callback import scoping
 from callerids.services.validation import NOT_BOTH
 from credit.models import ORDER_NUMBER_MAX
 from credit.money import parse_amount
 
-NOT_ALLOWED_UNLIMITED = "You may not grant Unlimited credit."
 EXPIRED = "This form has expired; open the page again and re-enter the credit."
 
 
@@ -69,7 +69,7 @@ class AddCreditForm(forms.Form):
         if not self.may_grant_unlimited:
             data["unlimited"] = False
             if self.data.get("unlimited"):
-                raise ValidationError(NOT_ALLOWED_UNLIMITED)
+                raise ValidationError(scoping.UNLIMITED_REFUSED)
         if data.get("unlimited") and data.get("amount") is not None:
             self.add_error("amount", NOT_BOTH)
         return data

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor, record
-from callback.models import CallbackExtension, Reseller, Role
+from callback.models import CallbackExtension, Reseller
 from callerids.importing import checking, progress
 from callerids.importing.reading import FileRefused, read_file
 from callerids.models import (
@@ -62,13 +62,10 @@ def _context(user, *, reseller: Reseller | None = None) -> checking.Context:
     """Today's rules. With `reseller` (the locked row of the extension's reseller), the
     Unlimited permission is read from it rather than from the user's cached profile."""
     preferences = get_preferences()
-    may_grant = scoping.may_grant_unlimited(user)
-    if reseller is not None and not scoping.is_admin(user):
-        may_grant = scoping.role_of(user) == Role.RESELLER and reseller.may_grant_unlimited
     return checking.Context(
         default_country=preferences.default_country or "",
         decimals=preferences.decimals,
-        may_grant_unlimited=may_grant,
+        may_grant_unlimited=scoping.may_grant_unlimited(user, reseller=reseller),
         currency=preferences.currency,
     )
 

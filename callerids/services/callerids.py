@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from callback import scoping
 from callback.audit import Actor, event_for, record, snapshot
 from callback.errors import DomainError, NotAllowed
 from callback.models import AuditEvent
@@ -169,7 +170,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
         else:
             seen[clean.number] = index
     if any(c is not None and c.unlimited for c in cleaned) and not scope.may_grant_unlimited(actor):
-        raise NotAllowed("You may not grant Unlimited credit.")
+        raise NotAllowed(scoping.UNLIMITED_REFUSED)
 
     reseller = _reseller_of_extension(extension)
     with transaction.atomic():
@@ -298,7 +299,7 @@ def edit_callerid(
                 reseller = target.reseller
             else:
                 # The row lock keeps two edits of the same CallerID apart.
-                target = scope.lock_callerid(actor, callerid)
+                target = scope.locked_callerid(actor, callerid)
                 reseller = target.extension.organization.reseller
             if target.status == REMOVED:
                 raise DomainError(REMOVED_MESSAGE)

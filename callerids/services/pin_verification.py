@@ -29,8 +29,8 @@ from callback.audit import Actor, record
 from callback.models import ApiToken
 from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
+from callerids.selectors import lock_callerid
 from callerids.services.license import lock_for_status_change
-from credit.ledger import lock_callerid
 from notifications import services as notifications
 from notifications.models import EventType
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callback import scoping
 from callback.audit import Actor, record, snapshot
 from callback.errors import DomainError, NotAllowed
 from callerids.models import CREDIT_FIELDS, REMOVED_MESSAGE, AuthorizedCallerID, CallerIDStatus
@@ -150,7 +151,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
     with transaction.atomic():
         # The CallerID's row lock first: every change to its balance (this form, calls)
         # waits here, so the balance read below is the one we overwrite.
-        callerid = scope.lock_callerid(actor, pk)
+        callerid = scope.locked_callerid(actor, pk)
         previous = _previous(key, pk)
         if previous is not None:
             return previous
@@ -176,7 +177,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             callerid.unlimited = False
         elif unlimited:
             if not scope.may_grant_unlimited(actor):
-                raise NotAllowed("You may not grant Unlimited credit.", code="unlimited")
+                raise NotAllowed(scoping.UNLIMITED_REFUSED, code="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
             # Unlimited holds nothing: calls in progress keep running but reserve no
