@@ -8,14 +8,13 @@ from callback import scoping
 from callback.exports import ExtensionsExporter
 from callback.filters.extensions import ExtensionFilter
 from callerids.filters import CallerIDFilter
-from callerids.models import CallerIDStatus
+from callerids.models import CallerIDStatus, status_label, status_label_sql
 from credit.selectors import get_preferences
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
-from exports.renderers.csv_copy import CopyColumn, CopySource, text_sql, text_value
+from exports.renderers.csv_copy import CopyColumn, CopySource, text_value
 
-_STATUS_LABELS = dict(CallerIDStatus.choices)
 _FIELDS = (
     "number",
     "status",
@@ -28,32 +27,11 @@ _FIELDS = (
 )
 
 
-def _status(status: str, reason: str) -> str:
-    label = _STATUS_LABELS.get(status, status)
-    return f"{label} ({reason})" if reason and status == CallerIDStatus.DISABLED else label
-
-
 def _status_sql(status: str, reason: str) -> CopyColumn:
-    """_status() as CSV text in SQL, for the COPY path: labels formatted here, once."""
-    disabled = _STATUS_LABELS[CallerIDStatus.DISABLED]
-    labels = " ".join("WHEN %s THEN %s" for _ in _STATUS_LABELS)
-    return CopyColumn(
-        # A label never starts like a formula nor is empty: what follows it needs no rule.
-        sql=(
-            f"CASE WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || ')' "
-            f"ELSE CASE {status} {labels} ELSE {text_sql(status)} END END"
-        ),
-        params=(
-            CallerIDStatus.DISABLED,
-            text_value(f"{disabled} ("),
-            *(
-                part
-                for value, label in _STATUS_LABELS.items()
-                for part in (value, text_value(label))
-            ),
-        ),
-        formatted=True,
-    )
+    """The status label (callerids.models.status_label) in SQL, for the COPY path: written
+    as any TEXT cell."""
+    sql, params = status_label_sql(status, reason)
+    return CopyColumn(sql=sql, params=tuple(params))
 
 
 @register
@@ -109,7 +87,7 @@ class CallerIDsExporter(Exporter):
         ) in self.values().iterator(chunk_size=self.chunk_size):
             yield (
                 number,
-                _status(status, reason),
+                status_label(status, reason),
                 "Yes" if has_pin else "No",
                 UNLIMITED if unlimited else total,
                 UNLIMITED if unlimited else available,
