@@ -40,8 +40,13 @@ def lock_callerid(pk: int, *, scope: QuerySet[AuthorizedCallerID] | None = None)
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_callerid must run inside transaction.atomic()")
-    found = AuthorizedCallerID.objects.all() if scope is None else scope
-    return found.select_for_update(of=("self",)).get(pk=pk)
+    return callerid_lock(AuthorizedCallerID.objects.all() if scope is None else scope).get(pk=pk)
+
+
+def callerid_lock(scope: QuerySet[AuthorizedCallerID]) -> QuerySet[AuthorizedCallerID]:
+    """`scope` under the CallerID lock: lock_callerid runs it; the PBX's call report
+    prepares it once as a statement (credit.services.calls)."""
+    return scope.select_for_update(of=("self",))
 
 
 # Room left under the license (SPEC §2, §4): read from the counters, never by counting rows.
