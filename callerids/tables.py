@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from callback.tables.paging import querystring_with
 from callerids.filters import SORTS
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.money import format_amount
@@ -31,7 +31,6 @@ EMPTY_TEXT = "No authorized CallerIDs match."
 EMPTY_LIST_TEXT = "No authorized CallerIDs yet."
 SEARCH_PARAMS = ("q", "status", "credit")
 SORT_PARAM = "sort"  # the filter's parameter: page, search and export agree
-PAGE_RANGE = 10  # page numbers shown at once (django-tables2's default)
 
 _ICONS = {
     key: f'<span class="status-icon {css}" aria-hidden="true">{glyph}</span>'
@@ -119,15 +118,8 @@ class Header:
     href: str | None
 
 
-@dataclass(frozen=True)
-class PageLink:
-    number: int | None  # None: the "..." gap
-    href: str | None
-    active: bool = False
-
-
 class CallerIDTable:
-    """The page's table: headers with sort links, rows as HTML, pagination links.
+    """The page's table: headers with sort links, rows as HTML.
 
     `rows` are the page's CallerIDs (already searched, sorted and sliced); `params` the
     request's GET (sort and page links keep the rest of the search); `sort` the valid sort
@@ -157,9 +149,7 @@ class CallerIDTable:
     # The links of the page: params kept, one replaced (django-tables2's querystring_replace).
 
     def querystring(self, name: str, value) -> str:
-        params = dict(self.params.lists())
-        params[name] = value
-        return escape("?" + urlencode(params, doseq=True))
+        return querystring_with(self.params, name, value)
 
     def headers(self) -> list[Header]:
         headers = []
@@ -177,29 +167,6 @@ class CallerIDTable:
                 href = self.querystring(SORT_PARAM, following)
             headers.append(Header(" ".join(sorted(classes)), column.header, href))
         return headers
-
-    def page_links(self, page) -> list[PageLink]:
-        """At most PAGE_RANGE numbers around the current page, the first and the last
-        (when known) always shown, "..." for the gaps and when more pages follow."""
-        known, number = page.num_pages, page.number
-        if known <= PAGE_RANGE and not page.more:
-            numbers: list = list(range(1, known + 1))
-        else:
-            start = max(number - PAGE_RANGE // 2, 1)
-            end = start + PAGE_RANGE
-            if end > known + 1:
-                start, end = max(known - PAGE_RANGE + 1, 1), known + 1
-            numbers = list(range(start, end))
-            if 1 not in numbers:
-                numbers = [1, None, *numbers[2:]]
-            if page.more:
-                numbers.append(None)
-            elif known not in numbers:
-                numbers = [*numbers[:-2], None, known]
-        return [
-            PageLink(p, None if p is None else self.querystring("page", p), p == number)
-            for p in numbers
-        ]
 
     # The rows.
 

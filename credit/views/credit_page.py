@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import EmptyPage
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils import timezone
 from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.tables.paging import configure_list
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
@@ -34,22 +34,10 @@ def _callerids_list_url(callerid) -> str | None:
         return None
 
 
-def _paginate(table: RechargeHistoryTable, page: str | None) -> None:
-    """PER_PAGE rows a page, whatever the URL asks; a page past the end shows the last one."""
-    try:
-        number = max(int(page or 1), 1)
-    except ValueError:
-        number = 1
-    try:
-        table.paginate(page=number, per_page=PER_PAGE)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=PER_PAGE)
-
-
 def _history(request, callerid, decimals: int):
     filterset = RechargeHistoryFilter(request.GET, queryset=recharge_history(callerid))
     table = RechargeHistoryTable(filterset.qs, decimals=decimals)
-    _paginate(table, request.GET.get("page"))
+    configure_list(request, table, per_page=PER_PAGE)
     records = [row.record for row in table.page.object_list]
     summaries = calls_after(callerid, [record.pk for record in records])
     for record in records:
