@@ -57,12 +57,12 @@ def home(request):
     context["server_wide"] = scoping.is_server_wide(user)
     context["shortcuts"] = _shortcuts(_navigation(role, ""))
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     panel = panel_home(user)
     context |= {
         "panel": panel,
         "room": panel.room,
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "watch_url": reverse("credit:credit_watch"),
     }
     return render(request, "home.html", context)

@@ -61,7 +61,6 @@ def cost_report(request, pk: int):
     }
     if report is not None:
         preferences = get_preferences()
-        request._charging_preferences = preferences  # the {% money %} tag reuses it
         totals = cost_report_totals(report)
         table = CostReportTable(cost_report_calls(report), decimals=preferences.decimals)
         configure_list(request, table, per_page=PER_PAGE)
@@ -77,6 +76,7 @@ def cost_report(request, pk: int):
                 nonce=getattr(request, "csp_nonce", ""),
             ),
             "currency": preferences.currency,
+            "charging_preferences": preferences,  # the {% money %} tag's
         }
     return render(request, "credit/cost_report.html", context)
 

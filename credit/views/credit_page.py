@@ -10,6 +10,7 @@ from django.utils import timezone
 from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.forms.posting import add_refusal
 from callback.tables.paging import configure_list
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
@@ -45,21 +46,6 @@ def _history(request, callerid, decimals: int):
     return filterset, table
 
 
-def _field_for(message: str) -> str | None:
-    """Where a refusal of the service goes on the form."""
-    if message.startswith(("Order ", "An order number")):
-        return "order_number"
-    if message.startswith(("At most", "Already unlimited", "A balance", "The total", "Enter")):
-        return "amount"
-    return None
-
-
-def _show_refusal(form: AddCreditForm, exc: DomainError) -> None:
-    for message in exc.messages:
-        field = _field_for(message)
-        form.add_error(field if field in form.fields else None, message)
-
-
 def _outcome(result: CreditResult, decimals: int, currency: str) -> str:
     entry = result.entry
     left = format_money(entry.balance_after, decimals, currency)
@@ -89,7 +75,7 @@ def _apply(request, callerid, form: AddCreditForm, preferences):
             one_time_key=form.cleaned_data["one_time_key"],
         )
     except DomainError as exc:
-        _show_refusal(form, exc)
+        add_refusal(form, exc)
         return None
     outcome = _outcome(result, preferences.decimals, preferences.currency)
     if result.already_applied:
@@ -105,7 +91,6 @@ def callerid_credit(request, pk: int):
     # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).
     callerid = scoping.get_callerid_for_user(request.user, pk, write=posting)
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     form = None
     if scoping.can_write(request.user) and (posting or not callerid.is_removed):
         form = AddCreditForm(
@@ -127,6 +112,7 @@ def callerid_credit(request, pk: int):
         "filter": filterset,
         "table": table,
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "callerids_list_url": list_url,
         "on_hold": open_holds_of(callerid.pk),
         "ended_holds": list(
