@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -66,24 +66,15 @@ def format_created(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 def _percent_safe(html: str) -> str:
     """Escaped text put into a %-format row template as is."""
     return html.replace("%", "%%")
 
 
-def _link_pattern(name: str) -> str | None:
+def _link_pattern(name: str) -> str:
     """A named URL with one pk argument, escaped, as a %-format string
     ('/callerids/%(pk)d/edit/'): reversed once a request, filled with each row's pk."""
-    url = _url_or_none(name, _PK)
-    if url is None:
-        return None
+    url = reverse(name, args=[_PK])
     return _percent_safe(escape(url)).replace(str(_PK), "%(pk)d", 1)
 
 
@@ -176,25 +167,15 @@ class CallerIDTable:
             searched = any(self.params.get(name) for name in SEARCH_PARAMS)
             text = EMPTY_TEXT if searched else EMPTY_LIST_TEXT
             return mark_safe(f'<tr><td colspan="{len(self.columns)}">{text}</td></tr>')
-        cost_report = _url_or_none("credit:cost_report", self.extension.pk)
-        if cost_report is None:
-            c_cell = '<span class="text-body-secondary" aria-disabled="true">C</span>'
-        else:
-            c_cell = (
-                f'<a href="{_percent_safe(escape(cost_report))}?callerid=%(pk)d" '
-                'title="Cost report of %(number)s" aria-label="Cost report of %(number)s">C</a>'
-            )
-        credit = _link_pattern("credit:callerid_credit")
-        if credit is None:
-            b_cell = (
-                '<span class="text-body-secondary" aria-disabled="true" '
-                'title="The credit page is not available yet">B</span>'
-            )
-        else:
-            b_cell = (
-                f'<a href="{credit}" title="Credit of %(number)s" '
-                'aria-label="Credit of %(number)s">B</a>'
-            )
+        cost_report = reverse("credit:cost_report", args=[self.extension.pk])
+        c_cell = (
+            f'<a href="{_percent_safe(escape(cost_report))}?callerid=%(pk)d" '
+            'title="Cost report of %(number)s" aria-label="Cost report of %(number)s">C</a>'
+        )
+        b_cell = (
+            f'<a href="{_link_pattern("credit:callerid_credit")}" title="Credit of %(number)s" '
+            'aria-label="Credit of %(number)s">B</a>'
+        )
         # Two templates: rows that can be changed and rows that cannot (read-only roles,
         # removed CallerIDs). %(name)s values are escaped before they are filled in.
         edit = _link_pattern("callerids:edit")

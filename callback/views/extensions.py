@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import scoping
@@ -87,24 +87,16 @@ def extension_edit(request, pk):
     )
 
 
-def _link(name: str, *args) -> str | None:
-    """The URL of a page another part of the panel provides, or None while it does not exist."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 def extension_detail(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     links = [
-        ("Authorized CallerIDs", _link("callerids:list", extension.pk)),
-        ("Cost report", _link("credit:cost_report", extension.pk)),
-        ("Calls in progress", _link("credit:calls_in_progress", extension.pk)),
+        ("Authorized CallerIDs", reverse("callerids:list", args=[extension.pk])),
+        ("Cost report", reverse("credit:cost_report", args=[extension.pk])),
+        ("Calls in progress", reverse("credit:calls_in_progress", args=[extension.pk])),
     ]
     if can_write:
-        links.append(("Setup", _link("callback:extension_edit", extension.pk)))
+        links.append(("Setup", reverse("callback:extension_edit", args=[extension.pk])))
     return render(
         request,
         "callback/extension_detail.html",

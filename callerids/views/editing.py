@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -21,13 +21,6 @@ from callerids.views.lists import list_url
 from credit.selectors import default_country_notice, get_preferences
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _added_message(result) -> str:
@@ -100,7 +93,7 @@ def callerid_add(request, pk):
             "may_grant_unlimited": may_grant_unlimited,
             "decimals": preferences.decimals,
             "currency": preferences.currency,
-            "import_url": _url_or_none("callerids:import", extension.pk),
+            "import_url": reverse("callerids:import", args=[extension.pk]),
             "list_url": list_url(extension),
             **default_country_notice(preferences, may_set_it=scoping.is_admin(request.user)),
         },
@@ -120,7 +113,7 @@ def callerid_edit(request, pk):
         "removed": format_created(callerid.removed_at) if callerid.removed_at else "",
         "list_url": list_url(extension),
         "room": room_left(request.user),
-        "credit_url": _url_or_none("credit:callerid_credit", callerid.pk),
+        "credit_url": reverse("credit:callerid_credit", args=[callerid.pk]),
     }
     if callerid.is_removed:
         # Frozen (SPEC §4): shown read-only; a POST changes nothing.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from callback import scoping
@@ -89,10 +89,7 @@ def callerid_list(request, pk):
     )
     room = room_left(request.user)
     add_enabled, add_refusal = _add_link(extension, room) if can_write else (False, "")
-    try:
-        import_url = reverse("callerids:import", args=[extension.pk]) if can_write else None
-    except NoReverseMatch:
-        import_url = None
+    import_url = reverse("callerids:import", args=[extension.pk]) if can_write else None
     return render(
         request,
         "callerids/callerid_list.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from callback import scoping
@@ -25,14 +25,6 @@ from credit.tables import RechargeHistoryTable
 PER_PAGE = 25
 # Holds that ended without a report (expired, released), newest first.
 ENDED_HOLDS_SHOWN = 5
-
-
-def _callerids_list_url(callerid) -> str | None:
-    """The extension's CallerIDs list, once that page exists."""
-    try:
-        return reverse("callerids:list", args=[callerid.extension_id])
-    except NoReverseMatch:
-        return None
 
 
 def _history(request, callerid, decimals: int):
@@ -104,7 +96,7 @@ def callerid_credit(request, pk: int):
             if response is not None:
                 return response
     filterset, table = _history(request, callerid, preferences.decimals)
-    list_url = _callerids_list_url(callerid)
+    list_url = reverse("callerids:list", args=[callerid.extension_id])
     context = {
         "callerid": callerid,
         "extension": callerid.extension,
@@ -120,8 +112,7 @@ def callerid_credit(request, pk: int):
                 callerid_id=callerid.pk, status__in=[HoldStatus.EXPIRED, HoldStatus.RELEASED]
             ).order_by("-closed_at", "-id")[:ENDED_HOLDS_SHOWN]
         ),
-        "cancel_url": list_url
-        or reverse("callback:extension_detail", args=[callerid.extension_id]),
+        "cancel_url": list_url,
     }
     return render(request, "credit/credit_page.html", context)
 
