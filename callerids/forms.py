@@ -13,17 +13,11 @@ from django.core.exceptions import ValidationError
 
 from callerids.models import CallerIDStatus
 from callerids.pins import is_valid_pin
-from callerids.services.validation import (
-    MAX_ROWS,
-    ORDER_NUMBER_MAX,
-    NewCallerID,
-    clean_number,
-)
+from callerids.services.validation import MAX_ROWS, NOT_BOTH, NewCallerID, clean_number
 from values.errors import DomainError
-from values.money import parse_amount
+from values.money import ORDER_NUMBER_MAX, parse_amount
 
 SHOWN_ROWS = 3  # rows shown open on the add form; the others are one click away
-NOT_BOTH = "Enter an amount or tick Unlimited, not both."
 PIN_MESSAGE = "A PIN has 4 to 10 digits."
 PIN_RESET_HELP = "A new PIN or removing the PIN resets the wrong-PIN count."
 ROW_FIELDS = ("number", "pin", "credit", "order_number")

@@ -1,23 +1,21 @@
 """Django admin for the ledger, calls and charging preferences (superusers only).
 
-Ledger rows, calls, holds and used form keys are history: view-only (SPEC §2); a stuck
-hold is released on the calls-in-progress page (audited), not here.
+View-only like every model there (tenancy/admin.py): ledger rows, calls, holds and used
+form keys are history (SPEC §2); a stuck hold is released on the calls-in-progress page
+(audited), the preferences change on the Charging page (audited).
 """
 
 from django.contrib import admin
 
 from callerids.models import SubmissionKey
 from credit.models import Call, CallHold, LedgerEntry
-from tenancy.admin import NoDeleteAdmin, ViewOnlyAdmin
+from tenancy.admin import ViewOnlyAdmin
 from tenancy.models import ChargingPreferences
 
 
 @admin.register(ChargingPreferences)
-class ChargingPreferencesAdmin(NoDeleteAdmin):
+class ChargingPreferencesAdmin(ViewOnlyAdmin):
     list_display = ["currency", "decimals", "default_country", "updated_at"]
-
-    def has_add_permission(self, request):
-        return False  # one row, created by tenancy.preferences.get_preferences
 
 
 @admin.register(LedgerEntry)

@@ -1,8 +1,8 @@
 """The ledger's primitives, used by every service that moves credit (SPEC §6.1).
 
-Callers own the transaction: lock the CallerID row first (lock_callerid), compute the new
-balance in Python Decimal, then append the row and write the absolute balance. Never SQL
-arithmetic on money: SQLite stores decimals as floating point.
+Callers own the transaction: lock the CallerID row first (callerids.selectors.lock_callerid),
+compute the new balance in Python Decimal, then append the row and write the absolute
+balance. Never SQL arithmetic on money: SQLite stores decimals as floating point.
 """
 
 from __future__ import annotations

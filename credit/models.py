@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from values.money import ORDER_NUMBER_MAX
+
 
 class LedgerKind(models.TextChoices):
     INITIAL = "initial", "Initial credit"
@@ -35,7 +37,7 @@ class LedgerEntry(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     # None while unlimited.
     balance_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    order_number = models.CharField(max_length=64, blank=True)
+    order_number = models.CharField(max_length=ORDER_NUMBER_MAX, blank=True)
     # The money form's one-time key (SPEC §6); None for rows not made by a form.
     one_time_key = models.UUIDField(null=True, blank=True, unique=True)
     call = models.OneToOneField(

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from notifications.models import ChannelSettings, Delivery, DeliveryState
 from notifications.selectors import server_settings, settings_for
 from notifications.services import rotate_secret, send_test_event, update_settings
 from notifications.tasks import deliver_event_task
+from panel.paging import paginate
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.models import Reseller
@@ -139,7 +139,7 @@ def _settings_page(request, reseller_pk):
         }
         form = form_class(initial=initial)
     log = Delivery.objects.filter(settings=row).select_related("event").order_by("-id")
-    page = Paginator(log, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(log, request.GET.get("page"), per_page=LOG_PAGE_SIZE)
     return render(
         request,
         "notifications/settings.html",

@@ -110,3 +110,7 @@ def format_money(
     if text == UNLIMITED or not currency:
         return text
     return f"{text} {currency}"
+
+
+# The longest order number a credit change may carry (SPEC §5.1).
+ORDER_NUMBER_MAX = 64

@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from callback.scope import get_extension
 from callerids import scope
-from callerids.models import AuthorizedCallerID, CallerIDStatus, SubmissionKey
+from callerids.models import (
+    CREDIT_FIELDS,
+    REMOVED_MESSAGE,
+    AuthorizedCallerID,
+    CallerIDStatus,
+    SubmissionKey,
+)
 from callerids.pins import hash_pin
 from callerids.services import credit_totals
 from callerids.services.license import lock_counters, lock_for_status_change
@@ -41,7 +47,7 @@ from tenancy import scoping
 from tenancy.audit import Actor, event_for, record, snapshot
 from tenancy.models import AuditEvent
 from tenancy.preferences import get_preferences
-from values.errors import DomainError, NotAllowed
+from values.errors import DomainError, LicenseExceeded, NotAllowed
 
 ENABLED = CallerIDStatus.ENABLED
 DISABLED = CallerIDStatus.DISABLED
@@ -50,8 +56,6 @@ ZERO = credit_totals.ZERO
 
 ADD_ACTION = "callerid.add"
 AUDIT_FIELDS = ["number", "status", "status_reason", "pin_hash", "wrong_pin_count"]
-CREDIT_FIELDS = ["unlimited", "available", "total"]
-REMOVED_MESSAGE = "This CallerID was removed."
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
     if any(
         c is not None and c.unlimited for c in cleaned
     ) and not scoping.actor_may_grant_unlimited(actor):
-        raise NotAllowed("You may not grant Unlimited credit.")
+        raise NotAllowed(scoping.UNLIMITED_REFUSED)
 
     reseller = _reseller_of_extension(extension)
     with transaction.atomic():
@@ -281,10 +285,10 @@ def edit_callerid(
         else None
     )
     if pin is not None and remove_pin:
-        raise DomainError("Set a new PIN or remove the PIN, not both.", code="pin")
+        raise DomainError("Set a new PIN or remove the PIN, not both.", field="pin")
     new_pin = clean_pin(pin) if pin is not None else ""
     if status is not None and status not in (ENABLED, DISABLED):
-        raise DomainError("Choose Enabled or Disabled.", code="status")
+        raise DomainError("Choose Enabled or Disabled.", field="status")
     try:
         with transaction.atomic():
             counters = None
@@ -300,7 +304,7 @@ def edit_callerid(
                 reseller = target.reseller
             else:
                 # The row lock keeps two edits of the same CallerID apart.
-                target = scope.lock_callerid(actor, callerid)
+                target = scope.locked_callerid(actor, callerid)
                 reseller = target.extension.organization.reseller
             if target.status == REMOVED:
                 raise DomainError(REMOVED_MESSAGE)
@@ -310,7 +314,7 @@ def edit_callerid(
                     target.extension_id, [new_number], exclude_pk=target.pk
                 )
                 if clash:
-                    raise DomainError(duplicate_message(clash[new_number]), code="number")
+                    raise DomainError(duplicate_message(clash[new_number]), field="number")
                 target.number = new_number
             if new_pin:
                 target.pin_salt, target.pin_hash = hash_pin(new_pin)
@@ -320,7 +324,10 @@ def edit_callerid(
                 target.wrong_pin_count = 0
             if status is not None and status != target.status:
                 counters.status_changed(target.reseller_id, target.status, status)
-                counters.check_room(verb="Enabling")
+                try:
+                    counters.check_room(verb="Enabling")
+                except LicenseExceeded as exc:  # the status is what was refused
+                    raise LicenseExceeded(exc.messages, field="status") from None
                 target.status = status
                 target.status_reason = ""
                 if status == ENABLED:
@@ -341,7 +348,8 @@ def edit_callerid(
             )
     except IntegrityError:
         raise DomainError(
-            f"{new_number} was added to this extension at the same time; nothing was saved."
+            f"{new_number} was added to this extension at the same time; nothing was saved.",
+            field="number",
         ) from None
     return target
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
-from callerids.scope import callerids_for_token, lock_callerid_row
-from callerids.selectors import callerid_data
+from callerids.scope import callerids_for_token
+from callerids.selectors import callerid_data, lock_callerid
 from callerids.services.license import lock_for_status_change
 from notifications import services as notifications
 from notifications.models import EventType
@@ -37,7 +37,6 @@ from tenancy.models import ApiToken
 OK = "ok"
 PIN_INVALID = "pin_invalid"
 LOCKED = "locked"
-LOCKED_REASON = "locked"
 # wrong_pin_count is a small integer; with no limit (0) guessing never stops, the count must.
 _COUNT_CEILING = 32767
 
@@ -110,7 +109,7 @@ def verify_pin(*, token: ApiToken, callerid_id: int, pin: str, actor: Actor) -> 
         return PinResult(LOCKED)
     with transaction.atomic():
         # The CallerID's row lock counts simultaneous wrong PINs one at a time.
-        callerid = lock_callerid_row(target.callerid_id)
+        callerid = lock_callerid(target.callerid_id)
         before = callerid.wrong_pin_count
         outcome, reaches_limit = _judge(callerid, pin, target.limit)
         if not reaches_limit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -16,23 +16,13 @@ from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
 from callerids.tables import format_created, status_text
 from callerids.views.lists import list_url
+from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.preferences import default_country_notice, get_preferences
-from values.errors import DomainError, LicenseExceeded
+from values.errors import DomainError
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _added_message(result) -> str:
@@ -49,7 +39,7 @@ def callerid_add(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     preferences = get_preferences()
     may_grant_unlimited = scoping.may_grant_unlimited(request.user)
-    data = _posted(request)
+    data = posted(request)
     key_form = OneTimeKeyForm(data)
     formset = NewCallerIDFormSet(
         data,
@@ -105,7 +95,7 @@ def callerid_add(request, pk):
             "may_grant_unlimited": may_grant_unlimited,
             "decimals": preferences.decimals,
             "currency": preferences.currency,
-            "import_url": _url_or_none("callerids:import", extension.pk),
+            "import_url": reverse("callerids:import", args=[extension.pk]),
             "list_url": list_url(extension),
             **default_country_notice(preferences, may_set_it=scoping.is_admin(request.user)),
         },
@@ -125,7 +115,7 @@ def callerid_edit(request, pk):
         "removed": format_created(callerid.removed_at) if callerid.removed_at else "",
         "list_url": list_url(extension),
         "room": room_left(request.user),
-        "credit_url": _url_or_none("credit:callerid_credit", callerid.pk),
+        "credit_url": reverse("credit:callerid_credit", args=[callerid.pk]),
     }
     if callerid.is_removed:
         # Frozen (SPEC §4): shown read-only; a POST changes nothing.
@@ -138,7 +128,7 @@ def callerid_edit(request, pk):
             status=409 if request.method == "POST" else 200,
         )
     form = EditCallerIDForm(
-        _posted(request),
+        posted(request),
         initial={"number": callerid.number, "status": callerid.status},
         default_country=preferences.default_country or None,
         has_pin=callerid.has_pin,
@@ -154,10 +144,8 @@ def callerid_edit(request, pk):
                 remove_pin=bool(data["remove_pin"]),
                 status=data["status"],
             )
-        except LicenseExceeded as exc:
-            form.add_error("status", exc.messages)
         except DomainError as exc:
-            form.add_error("number" if data["number"] != callerid.number else None, exc.messages)
+            add_refusal(form, exc)
         else:
             messages.success(request, f"CallerID {saved.number} saved.")
             return redirect(list_url(extension))

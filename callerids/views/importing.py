@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,7 +18,7 @@ from callerids.forms_import import ImportUploadForm
 from callerids.importing import background, checking
 from callerids.importing.services import job_for
 from callerids.models import ImportState
-from callerids.selectors import get_license
+from callerids.selectors import get_license, room_of
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.preferences import default_country_notice, get_preferences
@@ -26,11 +26,8 @@ from tenancy.preferences import default_country_notice, get_preferences
 ERRORS_SHOWN = 500
 
 
-def _list_url(extension) -> str | None:
-    try:
-        return reverse("callerids:list", args=[extension.pk])
-    except NoReverseMatch:
-        return None
+def _list_url(extension) -> str:
+    return reverse("callerids:list", args=[extension.pk])
 
 
 def _get_job(request, pk, token):
@@ -44,7 +41,7 @@ def _get_job(request, pk, token):
 
 def _page(request, template, extension, **context):
     license = get_license()
-    room = checking.room_for(license=license, reseller=extension.organization.reseller)
+    room = room_of(license, extension.organization.reseller)
     return render(
         request,
         template,
@@ -123,6 +120,7 @@ def import_report(request, pk, token):
 
 
 def _progress_polled() -> bool:
+
     return connection.vendor == "postgresql"
 
 

@@ -9,9 +9,9 @@ from django.urls import path
 from callerids.forms_license import LicenseForm
 from callerids.selectors import get_license
 from callerids.services.license import update_license
+from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
-from tenancy.views.tenancy import posted, show_error
 from values.errors import DomainError
 
 
@@ -25,7 +25,7 @@ def license_page(request):
         try:
             result = update_license(actor=Actor.from_request(request), **form.cleaned_data)
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,

@@ -32,7 +32,7 @@ from callback.destinations import denial, read_destination, rules_from_row
 from callback.models import CallbackExtension, DestinationRules, ReturnMode
 from callback.scope import extensions_for, extensions_for_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.scope import lock_callerid_row
+from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import Call, CallHold, HoldStatus
 from database.prepared import Statement
@@ -520,7 +520,7 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     )
     for callerid_id in callerid_ids:
         with transaction.atomic():
-            lock_callerid_row(callerid_id)
+            lock_callerid(callerid_id)
             released += expire_holds_of(callerid_id, now=now)
     return released
 
@@ -550,7 +550,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
             raise CallHold.DoesNotExist("not in scope")
         if found.callerid_id is not None:
             # The CallerID's row first, as every change to its holds.
-            lock_callerid_row(found.callerid_id)
+            lock_callerid(found.callerid_id)
         locked = CallHold.objects.select_for_update().get(pk=pk)
         if locked.status != HoldStatus.OPEN:
             raise DomainError(HOLD_NOT_OPEN.format(status=locked.get_status_display().lower()))

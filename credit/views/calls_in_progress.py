@@ -14,7 +14,6 @@ from credit.selectors_holds import calls_in_progress_for_extension
 from credit.services.holds import release_hold
 from tenancy import scoping
 from tenancy.audit import Actor
-from tenancy.preferences import get_preferences
 from values.errors import DomainError
 
 RECENTLY_ENDED = 20
@@ -22,7 +21,6 @@ RECENTLY_ENDED = 20
 
 def calls_in_progress(request, pk: int):
     extension = get_extension_for_user(request.user, pk)
-    request._charging_preferences = get_preferences()  # the {% money %} tag reuses it
     holds = list(calls_in_progress_for_extension(extension.pk))
     ended = list(
         CallHold.objects.filter(

@@ -9,10 +9,10 @@ from django.urls import path
 from credit.forms_charging import ChargingForm
 from credit.selectors import credit_ever_granted
 from credit.services.charging import update_charging_preferences
+from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.preferences import get_preferences
-from tenancy.views.tenancy import posted, show_error
 from values.errors import DomainError
 
 
@@ -30,7 +30,7 @@ def charging_page(request):
         try:
             update_charging_preferences(actor=Actor.from_request(request), **form.cleaned_data)
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, "Charging preferences saved.")
             return redirect("credit:charging")

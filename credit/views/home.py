@@ -1,7 +1,7 @@
 """The panel's home page (SPEC §14): it shows the credit totals of the user's scope."""
 
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from credit.selectors_home import panel_home
 from tenancy import scoping
@@ -26,12 +26,9 @@ SHORTCUT_HELP = {
 
 def _shortcuts(items: list[dict]) -> list[dict]:
     """The navigation entries the user sees, each with its one-line help."""
-    help_by_url = {}
-    for _label, name, _roles in NAVIGATION:
-        try:
-            help_by_url[reverse(name)] = SHORTCUT_HELP.get(name, "")
-        except NoReverseMatch:
-            continue
+    help_by_url = {
+        reverse(name): SHORTCUT_HELP.get(name, "") for _label, name, _roles in NAVIGATION
+    }
     return [{**item, "help": help_by_url.get(item["url"], "")} for item in items]
 
 
@@ -50,12 +47,12 @@ def home(request):
     context["server_wide"] = scoping.is_server_wide(user)
     context["shortcuts"] = _shortcuts(_navigation(role, ""))
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     panel = panel_home(user)
     context |= {
         "panel": panel,
         "room": panel.room,
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "watch_url": reverse("credit:credit_watch"),
     }
     return render(request, "credit/home.html", context)

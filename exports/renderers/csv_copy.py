@@ -30,7 +30,6 @@ before the connection is opened: the download starts at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -71,15 +70,9 @@ _PLUS = ord("+")
 def copy_enabled() -> bool:
     """On PostgreSQL only, unless switched off (setting or env EXPORT_CSV_COPY=0/false/off),
     and never inside a transaction: COPY's own connection would not see its writes."""
-    if not getattr(settings, "IS_POSTGRES", False):
+    if not settings.IS_POSTGRES or not settings.EXPORT_CSV_COPY:  # settings/base.py
         return False
-    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
-        return False
-    value = getattr(settings, "EXPORT_CSV_COPY", None)
-    if value is None:
-        value = os.environ.get("EXPORT_CSV_COPY", "on").strip().lower()
-        return value not in {"0", "false", "no", "off"}
-    return bool(value)
+    return not connections[DEFAULT_DB_ALIAS].in_atomic_block
 
 
 def text_sql(expr: str) -> str:

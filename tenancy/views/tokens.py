@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
 from panel.paging import configure_list
+from panel.posting import add_refusal
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.forms.tokens import TokenForm
@@ -86,7 +87,7 @@ def token_create(request):
                 permissions=form.cleaned_data["permissions"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_refusal(form, exc)
         else:
             request.session[_SESSION_KEY.format(pk=created.token.pk)] = created.plaintext
             return redirect("tenancy:token_created", pk=created.token.pk)

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
-from callerids.scope import lock_callerid_row
+from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import Call, LedgerEntry, LedgerKind
 from tenancy.audit import SYSTEM
@@ -64,7 +64,7 @@ def assert_ledger_consistent(callerid):
 def recharge(callerid_id, amount):
     """A recharge as the credit services write it: under the CallerID's row lock."""
     with transaction.atomic():
-        callerid = lock_callerid_row(callerid_id)
+        callerid = lock_callerid(callerid_id)
         balance = callerid.available + amount
         ledger.append(
             callerid=callerid,

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.views.lists import DEFERRED_JOIN_OFFSET, PER_PAGE
+from callerids.views.lists import PER_PAGE
 from database.tables import table
+from panel.paging import DEFERRED_JOIN_OFFSET
 from tests.callerids.pages_support import add, bulk_rows
 
 pytestmark = pytest.mark.django_db

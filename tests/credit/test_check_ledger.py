@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from callerids.models import AuthorizedCallerID, License
-from callerids.scope import lock_callerid_row
+from callerids.selectors import lock_callerid
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit import ledger
@@ -51,7 +51,7 @@ def callerids(extension_a):
 def charge(callerid, amount):
     """A call row the way the calls service writes it: lock, compute, append, save."""
     with transaction.atomic():
-        locked = lock_callerid_row(callerid.pk)
+        locked = lock_callerid(callerid.pk)
         if locked.unlimited:
             ledger.append(
                 callerid=locked,

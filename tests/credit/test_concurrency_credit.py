@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.db import connection
 
 from callerids.models import AuthorizedCallerID
-from callerids.scope import lock_callerid_row
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry
@@ -173,6 +172,7 @@ def test_a_recharge_and_a_status_change_of_the_same_callerid_do_not_deadlock(
 
     from django.db import transaction
 
+    from callerids.selectors import lock_callerid
     from callerids.services.license import lock_counters
 
     callerid = new_callerid(extension_a, D("1"))
@@ -185,7 +185,7 @@ def test_a_recharge_and_a_status_change_of_the_same_callerid_do_not_deadlock(
                 lock_counters([reseller_id])
                 counters_held.set()
                 time.sleep(0.5)  # the recharge takes the CallerID meanwhile
-                lock_callerid_row(callerid.pk)
+                lock_callerid(callerid.pk)
             return "status change done"
         finally:
             connection.close()
