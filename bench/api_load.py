@@ -69,6 +69,60 @@ def stop_gunicorn(process) -> None:
     server.stop(process)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+class ServerCPU:
+    """CPU seconds the server side spends: the gunicorn workers and the PostgreSQL backends
+    of this database (other sessions' work on the machine is not counted, so the CPU per
+    request holds still when the load average does not)."""
+
+    def __init__(self, gunicorn_pid: int) -> None:
+        self.gunicorn_pid = gunicorn_pid
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+        return [self.gunicorn_pid, *_children(self.gunicorn_pid)], backends
+
+    def sample(self) -> dict[int, float]:
+        app, database = self._pids()
+        return {pid: _cpu_seconds(pid) for pid in (*app, *database)} | {
+            -1: float(len(app)),
+            -2: float(len(database)),
+        }
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(value - before.get(pid, 0.0) for pid, value in after.items() if pid >= 0)
+
+
 def json_request(path: str, payload: dict, token: str | None = None):
     headers = {"Content-Type": "application/json"}
     if token:
@@ -276,10 +330,14 @@ def main() -> None:
         for factory, factory_args in runs.values():
             multi_load(port, factory, factory_args, processes=args.processes,
                        threads=args.threads, seconds=warm)  # fmt: skip
+        cpu = ServerCPU(gunicorn.pid)
         for _ in range(args.repeats):
             for key, (factory, factory_args) in runs.items():
+                before = cpu.sample()
                 result = multi_load(port, factory, factory_args, processes=args.processes,
                                     threads=args.threads, seconds=args.seconds)  # fmt: skip
+                spent = ServerCPU.spent(before, cpu.sample())
+                result["cpu_ms"] = spent / max(result["requests"], 1) * 1000
                 result.pop("bodies", None)
                 results[key].append(result)
             if not args.authorize_only:
@@ -320,6 +378,17 @@ def main() -> None:
         return statistics.median(per_run), min(per_run), max(per_run)
 
     authorize_ratio, a_low, a_high = ratio_of("authorize", "bare")
+    print("\nServer CPU per request (gunicorn workers + this database's PostgreSQL backends),")
+    print("median [min-max] of the repeats; requests/s the CPU alone would allow is its inverse")
+    for key in runs:
+        per = [r["cpu_ms"] for r in results[key]]
+        print(
+            f"  {labels[key]:46s} {statistics.median(per):.2f} ms [{min(per):.2f}-{max(per):.2f}]"
+        )
+    per_run = [b["cpu_ms"] / a["cpu_ms"] for a, b in zip(results["authorize"], results["bare"],
+                                                            strict=True)]  # fmt: skip
+    print(f"  bare / authorize (the ratio of requests/s on equal CPU): "
+          f"{statistics.median(per_run):.0%} [{min(per_run):.0%}-{max(per_run):.0%}]")  # fmt: skip
     print("\nGoals (median of the per-repeat ratios [min-max])")
     print(f"  [{verdict(authorize_ratio >= GOAL_AUTHORIZE)}] authorize = {authorize_ratio:.0%} "
           f"[{a_low:.0%}-{a_high:.0%}] of the bare JSON view (goal >= 60%)")  # fmt: skip
