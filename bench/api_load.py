@@ -111,16 +111,20 @@ class ServerCPU:
             backends = [row[0] for row in cursor.fetchall()]
         return [self.gunicorn_pid, *_children(self.gunicorn_pid)], backends
 
-    def sample(self) -> dict[int, float]:
+    def sample(self) -> dict[str, dict[int, float]]:
         app, database = self._pids()
-        return {pid: _cpu_seconds(pid) for pid in (*app, *database)} | {
-            -1: float(len(app)),
-            -2: float(len(database)),
+        return {
+            "app": {pid: _cpu_seconds(pid) for pid in app},
+            "database": {pid: _cpu_seconds(pid) for pid in database},
         }
 
     @staticmethod
-    def spent(before: dict[int, float], after: dict[int, float]) -> float:
-        return sum(value - before.get(pid, 0.0) for pid, value in after.items() if pid >= 0)
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        """CPU seconds between two samples: gunicorn ("app"), PostgreSQL ("database")."""
+        return {
+            part: sum(value - before[part].get(pid, 0.0) for pid, value in after[part].items())
+            for part in ("app", "database")
+        }
 
 
 def json_request(path: str, payload: dict, token: str | None = None):
@@ -337,7 +341,9 @@ def main() -> None:
                 result = multi_load(port, factory, factory_args, processes=args.processes,
                                     threads=args.threads, seconds=args.seconds)  # fmt: skip
                 spent = ServerCPU.spent(before, cpu.sample())
-                result["cpu_ms"] = spent / max(result["requests"], 1) * 1000
+                done = max(result["requests"], 1)
+                result["cpu_ms"] = (spent["app"] + spent["database"]) / done * 1000
+                result["app_cpu_ms"] = spent["app"] / done * 1000
                 result.pop("bodies", None)
                 results[key].append(result)
             if not args.authorize_only:
@@ -382,8 +388,10 @@ def main() -> None:
     print("median [min-max] of the repeats; requests/s the CPU alone would allow is its inverse")
     for key in runs:
         per = [r["cpu_ms"] for r in results[key]]
+        app = statistics.median(r["app_cpu_ms"] for r in results[key])
         print(
             f"  {labels[key]:46s} {statistics.median(per):.2f} ms [{min(per):.2f}-{max(per):.2f}]"
+            f" (gunicorn {app:.2f}, PostgreSQL {statistics.median(per) - app:.2f})"
         )
     per_run = [b["cpu_ms"] / a["cpu_ms"] for a, b in zip(results["authorize"], results["bare"],
                                                             strict=True)]  # fmt: skip
