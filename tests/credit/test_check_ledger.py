@@ -10,6 +10,7 @@ from django.db import transaction
 from callback.audit import SYSTEM
 from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, License
+from callerids.selectors import lock_callerid
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit import ledger
@@ -50,7 +51,7 @@ def callerids(extension_a):
 def charge(callerid, amount):
     """A call row the way the calls service writes it: lock, compute, append, save."""
     with transaction.atomic():
-        locked = ledger.lock_callerid(callerid.pk)
+        locked = lock_callerid(callerid.pk)
         if locked.unlimited:
             ledger.append(
                 callerid=locked,
