@@ -34,10 +34,10 @@ _WANTED = {
     "may_provision",
 }
 # In the model's field order, which Model.from_db expects for a partial row.
-_COLUMNS = tuple(f.attname for f in ApiToken._meta.concrete_fields if f.attname in _WANTED)
-_DATETIMES = tuple(_COLUMNS.index(name) for name in ("revoked_at", "last_used_at"))
+COLUMNS = tuple(f.attname for f in ApiToken._meta.concrete_fields if f.attname in _WANTED)
+_DATETIMES = tuple(COLUMNS.index(name) for name in ("revoked_at", "last_used_at"))
 _FIND_TOKEN = Statement(
-    "find_token", f"SELECT {', '.join(_COLUMNS)} FROM {table(ApiToken)} WHERE prefix = %s"
+    "find_token", f"SELECT {', '.join(COLUMNS)} FROM {table(ApiToken)} WHERE prefix = %s"
 )
 
 
@@ -48,15 +48,18 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _find(prefix: str) -> ApiToken | None:
-    """The token with this prefix (revoked ones included), with only _COLUMNS loaded."""
-    row = _FIND_TOKEN.fetchone([prefix])
-    if row is None:
-        return None
+def token_from_row(row) -> ApiToken:
+    """An ApiToken from the values of COLUMNS, in that order (a raw query's row)."""
     values = list(row)
     for index in _DATETIMES:
         values[index] = _aware(values[index])
-    return ApiToken.from_db(DEFAULT_DB_ALIAS, _COLUMNS, values)
+    return ApiToken.from_db(DEFAULT_DB_ALIAS, COLUMNS, values)
+
+
+def _find(prefix: str) -> ApiToken | None:
+    """The token with this prefix (revoked ones included), with only COLUMNS loaded."""
+    row = _FIND_TOKEN.fetchone([prefix])
+    return None if row is None else token_from_row(row)
 
 
 def authenticate_token(plaintext: str, *, address: str | None) -> ApiToken | None:

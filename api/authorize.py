@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from api.auth import COLUMNS, token_from_row
 from callback.models import CallbackExtension, OutboundCallerIDMode, ReturnMode
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.ledger import decimal_from_db
@@ -16,6 +17,7 @@ from database.prepared import Statement
 from database.tables import table
 from tenancy.models import ApiToken, Organization, Reseller
 from tenancy.preferences import get_preferences_cached
+from tenancy.services import tokens
 from values.money import quantize4
 from values.phone import InvalidNumber, normalize_number
 
@@ -100,11 +102,13 @@ def _callback(
 # reseller condition is appended below). A prepared statement because this is the PBX's
 # hot path: the ORM's query building, and PostgreSQL's planning, cost several times the
 # query itself (docs/api.md, "Performance"); the tests compare it with the scoping module.
-_DECISION_SQL = f"""
-SELECT e.id, e.return_mode, e.fixed_number, e.trigger_after_seconds, e.dial_timeout_seconds,
-       e.disconnect_sound, e.outbound_callerid_mode, e.outbound_callerid, e.min_credit,
-       e.active, o.active, r.active,
-       c.id, c.number, c.status, c.unlimited, c.available, c.pin_hash
+_DECISION_COLUMNS = (
+    "e.id", "e.return_mode", "e.fixed_number", "e.trigger_after_seconds",
+    "e.dial_timeout_seconds", "e.disconnect_sound", "e.outbound_callerid_mode",
+    "e.outbound_callerid", "e.min_credit", "e.active", "o.active", "r.active",
+    "c.id", "c.number", "c.status", "c.unlimited", "c.available", "c.pin_hash",
+)  # fmt: skip
+_DECISION_FROM = f"""
   FROM {table(CallbackExtension)} e
   JOIN {table(Organization)} o ON o.id = e.organization_id
   JOIN {table(Reseller)} r ON r.id = o.reseller_id
@@ -112,8 +116,23 @@ SELECT e.id, e.return_mode, e.fixed_number, e.trigger_after_seconds, e.dial_time
     ON c.extension_id = e.id AND c.number = %s AND c.status <> %s
  WHERE e.number = %s
 """
+_DECISION_SQL = f"SELECT {', '.join(_DECISION_COLUMNS)}{_DECISION_FROM}"
 _DECIDE = Statement("decide", _DECISION_SQL)
 _DECIDE_IN_RESELLER = Statement("decide_in_reseller", _DECISION_SQL + " AND o.reseller_id = %s")
+# The hot path's single round trip (api/authorize_view.py): the token of a prefix
+# (auth.py's columns, in its order) and beside it the same decision row, in the token's
+# scope (all NULL when the extension is unknown or outside it). The decision is a
+# subquery, not a LATERAL join, so SQLite runs the same statement.
+_INNER = ", ".join(f"{column} AS v{n}" for n, column in enumerate(_DECISION_COLUMNS))
+_TOKEN_AND_DECISION = Statement(
+    "token_and_decision",
+    f"SELECT {', '.join(f't.{column}' for column in COLUMNS)}, "
+    f"{', '.join(f'd.v{n}' for n in range(len(_DECISION_COLUMNS)))}"
+    f" FROM {table(ApiToken)} t"
+    f" LEFT JOIN (SELECT o.reseller_id AS reseller, {_INNER}{_DECISION_FROM}) d"
+    " ON t.reseller_id IS NULL OR d.reseller = t.reseller_id"
+    " WHERE t.prefix = %s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +172,12 @@ def _lookup(
         row = _DECIDE.fetchone(params)
     else:
         row = _DECIDE_IN_RESELLER.fetchone([*params, token.reseller_id])
-    if row is None:
+    return None if row is None else _found(row)
+
+
+def _found(row) -> tuple[_Extension, _CallerID | None] | None:
+    """The decision row's extension and CallerID (None when the row is all NULLs)."""
+    if row[0] is None:
         return None
     extension = _Extension(
         pk=row[0],
@@ -190,7 +214,39 @@ def decide(*, token: ApiToken, extension_number: str, caller_id: str | None) -> 
     """
     preferences = get_preferences_cached()
     caller = _normalized(caller_id, preferences.default_country)
-    found = _lookup(token, extension_number, caller)
+    return _decision(_lookup(token, extension_number, caller), caller_id, caller, preferences)
+
+
+def authenticate_and_decide(
+    plaintext: str, *, address: str | None, extension_number: str, caller_id: str | None
+) -> tuple[ApiToken | None, dict | None]:
+    """The hot path's authorize in one round trip: the live token this text proves (the
+    rules of services.tokens.authenticate_token, its last-use UPDATE included) and, when
+    there is one, decide()'s answer for it (None when the extension is unknown or outside
+    its scope). (None, None) when the token proves nothing. The caller checks the token's
+    permission before using the answer.
+    """
+    preferences = get_preferences_cached()
+    caller = _normalized(caller_id, preferences.default_country)
+    row = None
+
+    def find(prefix: str) -> ApiToken | None:
+        nonlocal row
+        row = _TOKEN_AND_DECISION.fetchone(
+            [caller, CallerIDStatus.REMOVED.value, extension_number, prefix]
+        )
+        return None if row is None else token_from_row(row[: len(COLUMNS)])
+
+    token = tokens.authenticate_token(plaintext, address=address, find=find)
+    if token is None:
+        return None, None
+    found = _found(row[len(COLUMNS) :])
+    if found is None:
+        return token, None
+    return token, _decision(found, caller_id, caller, preferences)
+
+
+def _decision(found, caller_id: str | None, caller: str | None, preferences) -> dict:
     if found is None:
         raise CallbackExtension.DoesNotExist("unknown extension")
     extension, callerid = found

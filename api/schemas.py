@@ -31,6 +31,7 @@ from values.money import MAX_OPERATION, check_amount
 MAX_ID = 2**63 - 1
 # Calls are stored in a 32-bit integer column.
 MAX_DURATION = 2**31 - 1
+EXTENSION_MAX_LENGTH = 64
 MONEY_PATTERN = r"^[0-9]+\.[0-9]{4}$"
 _COST_TEXT_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,4})?$"
 _COST_TEXT_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
@@ -102,7 +103,8 @@ Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["12.5000"])]
 
 
 class AuthorizeRequest(Schema):
-    extension: Annotated[Text, Field(max_length=64, examples=["0003*001"])]
+    # authorize_view.plain_fields checks the same (its fast path): keep them together.
+    extension: Annotated[Text, Field(max_length=EXTENSION_MAX_LENGTH, examples=["0003*001"])]
     # null or empty means the caller's number is hidden. Any text is accepted: one that
     # does not normalize is not authorized, never malformed (it is only ever normalized).
     caller_id: Annotated[StrictStr | None, Field(examples=["0721 000 123"])]

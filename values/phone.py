@@ -17,18 +17,22 @@ _REMOVED_PUNCTUATION = frozenset("./()")
 _STORED_RE = re.compile(r"^\+?[0-9]{3,15}$")
 
 
+def _removed(ch: str) -> bool:
+    if ch in _REMOVED_PUNCTUATION:
+        return True
+    category = unicodedata.category(ch)
+    # Every Unicode space, tab, no-break space; every Unicode dash.
+    return ch.isspace() or category == "Zs" or category == "Pd"
+
+
+# The same rule for ASCII text as one str.translate (an import normalizes 100,000 numbers).
+_ASCII_REMOVED = {ord(ch): None for ch in map(chr, range(128)) if _removed(ch)}
+
+
 def _strip(raw: str) -> str:
-    kept = []
-    for ch in raw:
-        if ch in _REMOVED_PUNCTUATION:
-            continue
-        category = unicodedata.category(ch)
-        if ch.isspace() or category == "Zs":  # every Unicode space, tab, no-break space
-            continue
-        if category == "Pd":  # every Unicode dash
-            continue
-        kept.append(ch)
-    return "".join(kept)
+    if raw.isascii():
+        return raw.translate(_ASCII_REMOVED)
+    return "".join(ch for ch in raw if not _removed(ch))
 
 
 def normalize_number(raw: str | None, default_country: str | None = None) -> str:

@@ -267,6 +267,8 @@ def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
 
 def _cell_text(value) -> tuple[str, bool]:
     """A cell as text, and whether it was a number (so a lost leading zero can be told)."""
+    if type(value) is str:  # the most frequent first
+        return value, False
     if value is None:
         return "", False
     if isinstance(value, bool):

@@ -41,10 +41,10 @@ def report(api, callerid, call_id="pbx1-1", cost="0.4167"):
     )
 
 
-def test_authorize_asks_the_database_twice(server_api, extension_a, django_assert_num_queries):
+def test_authorize_asks_the_database_once(server_api, extension_a, django_assert_num_queries):
     add_callerid(extension_a, CALLER)
     authorize(server_api)  # records the token's last use, prepares the statements
-    with django_assert_num_queries(2):  # the token; extension + owners + CallerID
+    with django_assert_num_queries(1):  # the token, the extension, its owners, the CallerID
         assert authorize(server_api)[1]["decision"] == "callback"
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from values import phone
 from values.phone import InvalidNumber, is_stored_number, normalize_number
 
 # The project's own table of cases, kept among the tests (tests/data/).
@@ -75,3 +76,15 @@ def test_the_default_country_is_case_insensitive():
 )
 def test_is_stored_number_recognizes_the_stored_shape(value, stored):
     assert is_stored_number(value) is stored
+
+
+def test_the_ascii_shortcut_removes_exactly_what_the_unicode_rule_removes():
+    # _strip translates ASCII text with a table; every other text goes character by
+    # character through _removed. Both must agree on every character, alone or in a text.
+    for code in range(0x3100):
+        ch = chr(code)
+        expected = "" if phone._removed(ch) else ch
+        assert phone._strip(ch) == expected, hex(code)
+        assert phone._strip(f"1{ch}2 3") == f"1{expected}23", hex(code)
+    assert phone._strip("+40 (721) 000-123.") == "+40721000123"
+    assert phone._strip("+40\u00a0721\u2013000\u2009123") == "+40721000123"
