@@ -22,9 +22,8 @@ from credit.models import Call, CallDay
 from credit.selectors_cost import server_zone
 from database.prepared import Statement
 from database.tables import table
-from values.money import quantize4
+from values.money import ZERO, quantize4
 
-ZERO = Decimal("0.0000")
 SUMS = ("calls", "seconds", "cost", "charged", "shortfall")
 UNMETERED = ("unmetered_calls", "unmetered_seconds", "unmetered_cost")
 COLUMNS = SUMS + UNMETERED

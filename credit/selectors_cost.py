@@ -18,8 +18,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from callback.models import CallbackExtension
 from credit.models import Call
-
-ZERO = Decimal("0.0000")
+from values.money import ZERO
 
 
 def server_zone() -> ZoneInfo:

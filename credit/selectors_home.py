@@ -30,9 +30,8 @@ from credit.models import CallDay, LedgerEntry, LedgerKind
 from credit.selectors_cost import DayCost, minutes_of, server_zone
 from credit.selectors_holds import calls_in_progress_count
 from tenancy import scoping
-from values.money import quantize4
+from values.money import ZERO, quantize4
 
-ZERO = Decimal("0.0000")
 COUNT_CAP = 1000  # low / none-left counts stop here ("1000+")
 CHART_DAYS = 30
 RECENT = 10

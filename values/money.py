@@ -6,6 +6,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 
 FOUR_PLACES = Decimal("0.0001")
+# Zero at the ledger's scale (4 places), for sums that start empty.
+ZERO = Decimal("0.0000")
 MAX_OPERATION = Decimal("1000000")  # one operation moves at most this much
 MAX_BALANCE = Decimal("9999999999.9999")
 UNLIMITED = "Unlimited"

@@ -48,11 +48,12 @@ from tenancy.audit import Actor, event_for, record, snapshot
 from tenancy.models import AuditEvent
 from tenancy.preferences import get_preferences
 from values.errors import DomainError, LicenseExceeded, NotAllowed
+from values.money import ZERO
 
 ENABLED = CallerIDStatus.ENABLED
 DISABLED = CallerIDStatus.DISABLED
 REMOVED = CallerIDStatus.REMOVED
-ZERO = credit_totals.ZERO
+
 
 ADD_ACTION = "callerid.add"
 AUDIT_FIELDS = ["number", "status", "status_reason", "pin_hash", "wrong_pin_count"]

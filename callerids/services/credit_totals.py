@@ -26,9 +26,7 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus, CreditTotals
 from database.prepared import Statement
 from database.tables import table
 from tenancy.models import Reseller
-from values.money import quantize4
-
-ZERO = Decimal("0.0000")
+from values.money import ZERO, quantize4
 
 UPSERT_SQL = (
     f"INSERT INTO {table(CreditTotals)} (reseller_id, outstanding, unlimited) "

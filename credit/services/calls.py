@@ -39,9 +39,7 @@ from notifications import services as notifications
 from notifications.models import EventType
 from tenancy.audit import Actor
 from tenancy.models import ApiToken
-from values.money import quantize4
-
-ZERO = Decimal("0.0000")
+from values.money import ZERO, quantize4
 
 
 @dataclass(frozen=True)

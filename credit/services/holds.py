@@ -42,9 +42,8 @@ from tenancy.audit import Actor, record
 from tenancy.models import ApiToken, Organization, Reseller
 from tenancy.preferences import get_preferences_cached
 from values.errors import DomainError
-from values.money import FOUR_PLACES, quantize4
+from values.money import FOUR_PLACES, ZERO, quantize4
 
-ZERO = Decimal("0.0000")
 # A hold still open this long after its time limit is released without a charge.
 EXPIRY_GRACE = timedelta(seconds=300)
 

@@ -12,8 +12,7 @@ from callerids.models import CreditTotals
 from callerids.services import credit_totals
 from credit import call_days
 from credit.models import CallDay, LedgerEntry
-
-ZERO = credit_totals.ZERO
+from values.money import ZERO
 
 
 class Command(BaseCommand):
