@@ -117,3 +117,18 @@ def extension_a(org_a, admin_user):
 @pytest.fixture
 def extension_b(org_b, admin_user):
     return factories.extension(org_b, "0004*001", "B main", by=admin_user)
+
+
+def audit_mark() -> int:
+    """The newest audit event's id (0 when none): the set-up's events (tests.factories
+    writes them as the services do) are the ones up to it."""
+    from callback.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def events_since(mark: int):
+    """The audit events written after audit_mark() returned `mark`, oldest first."""
+    from callback.models import AuditEvent
+
+    return AuditEvent.objects.filter(pk__gt=mark).order_by("pk")

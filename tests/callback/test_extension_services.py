@@ -22,6 +22,7 @@ from callback.services.extensions import (
 )
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.models import Call
+from tests.conftest import audit_mark, events_since
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +32,14 @@ def actor(user):
 
 
 def test_create_writes_the_extension_and_an_audit_event(reseller_a_user, org_a):
+    mark = audit_mark()
     extension = create_extension(
         actor=actor(reseller_a_user),
         organization=org_a,
         setup=ExtensionSetup(number="12*3", min_credit=Decimal("1.25")),
     )
     assert extension.pk and extension.min_credit == Decimal("1.25")
-    event = AuditEvent.objects.get()
+    event = events_since(mark).get()
     assert (event.action, event.object_id, event.address) == (
         "extension.create",
         str(extension.pk),
@@ -47,6 +49,7 @@ def test_create_writes_the_extension_and_an_audit_event(reseller_a_user, org_a):
 
 
 def test_create_refuses_caller_mode_for_a_reseller(reseller_a_user, org_a):
+    mark = audit_mark()
     with pytest.raises(NotAllowed) as refused:
         create_extension(
             actor=actor(reseller_a_user),
@@ -55,7 +58,7 @@ def test_create_refuses_caller_mode_for_a_reseller(reseller_a_user, org_a):
         )
     assert "return_mode" in refused.value.message_dict
     assert not CallbackExtension.objects.exists()
-    assert not AuditEvent.objects.exists()
+    assert not events_since(mark).exists()
 
 
 def test_create_refuses_an_organization_outside_the_scope(reseller_a_user, org_b):
@@ -122,13 +125,14 @@ def test_update_records_before_and_after(reseller_a_user, extension_a):
 
 
 def test_an_update_that_changes_nothing_writes_no_event(reseller_a_user, extension_a):
+    mark = audit_mark()
     update_extension(
         actor=actor(reseller_a_user),
         extension=extension_a,
         organization=extension_a.organization,
         setup=ExtensionSetup(number="0003*001", name="A main"),
     )
-    assert not AuditEvent.objects.exists()
+    assert not events_since(mark).exists()
 
 
 def test_update_refuses_a_reseller_keeping_caller_mode(reseller_a_user, extension_a):
@@ -213,6 +217,7 @@ def test_an_extension_with_calls_stays_with_its_reseller(admin_user, extension_a
 def test_an_admin_moves_an_extension_without_callerids_to_another_reseller(
     admin_user, extension_a, org_b
 ):
+    mark = audit_mark()
     moved = update_extension(
         actor=actor(admin_user),
         extension=extension_a,
@@ -220,16 +225,17 @@ def test_an_admin_moves_an_extension_without_callerids_to_another_reseller(
         setup=ExtensionSetup(number="0003*001"),
     )
     assert moved.organization == org_b
-    assert AuditEvent.objects.get().reseller == org_b.reseller
+    assert events_since(mark).get().reseller == org_b.reseller
 
 
 def test_deactivate_and_activate_are_idempotent_and_audited(reseller_a_user, extension_a):
+    mark = audit_mark()
     deactivate_extension(actor=actor(reseller_a_user), extension=extension_a)
     deactivate_extension(actor=actor(reseller_a_user), extension=extension_a)
     extension_a.refresh_from_db()
     assert not extension_a.active
     activate_extension(actor=actor(reseller_a_user), extension=extension_a)
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    actions = list(events_since(mark).values_list("action", flat=True))
     assert actions == ["extension.deactivate", "extension.activate"]
 
 

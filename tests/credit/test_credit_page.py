@@ -11,17 +11,18 @@ from django.urls import reverse
 
 from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.services.callerids import add_callerids, remove_callerid
-from callerids.services.validation import NewCallerID
+from callerids.services.callerids import remove_callerid
 from credit.models import ChargingPreferences, LedgerEntry, LedgerKind
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def make(extension, credit=None, unlimited=False, number="+40721000123", order=""):
-    row = NewCallerID(number, credit=credit, unlimited=unlimited, order_number=order)
-    return add_callerids(actor=SYSTEM, extension=extension, rows=[row]).callerids[0]
+    return factories.callerid(
+        extension, number, credit=credit, unlimited=unlimited, order_number=order
+    )
 
 
 @pytest.fixture

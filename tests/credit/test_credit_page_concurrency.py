@@ -10,10 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from callback.audit import SYSTEM
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
 from credit.models import ChargingPreferences, LedgerEntry
+from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -23,8 +21,7 @@ THREADS = 10
 @pytest.fixture
 def callerid(extension_a):
     ChargingPreferences.objects.update_or_create(pk=1, defaults={"currency": "EUR", "decimals": 2})
-    row = NewCallerID("+40721000123", credit=D("5"))
-    return add_callerids(actor=SYSTEM, extension=extension_a, rows=[row]).callerids[0]
+    return factories.callerid(extension_a, "+40721000123", credit="5")
 
 
 def post_in_parallel(user, path, forms):
