@@ -1,7 +1,8 @@
 """The Django admin: a repair tool for superusers only (SPEC §2).
 
-Rows that are history (audit events, API tokens) are view-only, and nothing that may
-have history is deleted here: the application's pages deactivate instead.
+Every model is view-only here: a change made in this admin would skip the services, so
+the rules they check and the audit log they write (README: "every change is audited").
+The application's pages make every change; nothing is deleted, they deactivate instead.
 """
 
 from django.contrib import admin
@@ -27,55 +28,42 @@ admin.site.has_permission = _superuser_only
 admin.site.site_header = "Callback Manager repair tool"
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
-    """Objects that may have history are deactivated in the application, never deleted."""
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Looked at, never added, changed or deleted here: every change goes through the
+    application's pages and services, which check the rules (license counters, scope,
+    the currency lock) and write the audit log. Every field is shown read-only."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ViewOnlyAdmin(NoDeleteAdmin):
-    """History: looked at, never added, changed or deleted."""
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = set(self.exclude or ())
+        return [field.name for field in self.model._meta.fields if field.name not in hidden]
+
 
 @admin.register(Reseller)
-class ResellerAdmin(NoDeleteAdmin):
+class ResellerAdmin(ViewOnlyAdmin):
     list_display = ["name", "active", "max_active_callerids", "active_callerids"]
     list_filter = ["active", "may_grant_unlimited"]
     search_fields = ["name"]
-    readonly_fields = ["active_callerids", "created_at"]
-
-
-class FixedParentAdmin(NoDeleteAdmin):
-    """The parent of an existing object cannot change here: moving it would carry its
-    CallerIDs, calls and history to another reseller and leave the resellers' active-CallerID
-    counters wrong. The application's pages check those rules; this form would not."""
-
-    parent_field: str
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, self.parent_field] if obj is not None else fields
 
 
 @admin.register(Organization)
-class OrganizationAdmin(FixedParentAdmin):
+class OrganizationAdmin(ViewOnlyAdmin):
     list_display = ["name", "reseller", "active"]
     list_filter = ["active"]
     list_select_related = ["reseller"]
     search_fields = ["name", "reseller__name"]
-    readonly_fields = ["created_at"]
-    parent_field = "reseller"
 
 
 @admin.register(UserProfile)
-class UserProfileAdmin(NoDeleteAdmin):
+class UserProfileAdmin(ViewOnlyAdmin):
     list_display = ["user", "role", "reseller"]
     list_filter = ["role"]
     list_select_related = ["user", "reseller"]
@@ -83,13 +71,11 @@ class UserProfileAdmin(NoDeleteAdmin):
 
 
 @admin.register(CallbackExtension)
-class CallbackExtensionAdmin(FixedParentAdmin):
+class CallbackExtensionAdmin(ViewOnlyAdmin):
     list_display = ["number", "name", "organization", "active"]
     list_filter = ["active", "return_mode"]
     list_select_related = ["organization"]
     search_fields = ["number", "name", "organization__name"]
-    readonly_fields = ["created_at"]
-    parent_field = "organization"
 
 
 @admin.register(AuditEvent)
@@ -108,7 +94,5 @@ class ApiTokenAdmin(ViewOnlyAdmin):
 
 @admin.register(DestinationRules)
 class DestinationRulesAdmin(ViewOnlyAdmin):
-    """View-only: a change must be audited, so it goes through the destination-rules page."""
-
     list_display = ["__str__", "refuse_premium", "max_rate_per_minute", "updated_at"]
     list_select_related = ["reseller"]

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from callback import scoping
 
@@ -23,10 +23,7 @@ def _navigation(role: str | None, current_path: str) -> list[dict]:
     for label, name, roles in NAVIGATION:
         if role not in roles:
             continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
+        url = reverse(name)
         items.append({"label": label, "url": url, "active": current_path.startswith(url)})
     return items
 

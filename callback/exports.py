@@ -27,7 +27,7 @@ from callback.tables.tenancy import (
 )
 from callback.tables.tenancy import _values as audit_values_text
 from callback.views.tokens import TokenTable
-from exports.cells import DATETIME, INTEGER, TEXT, Column
+from exports.cells import DATETIME, INTEGER, TEXT, YES_NO, Column
 from exports.exporters import Exporter, ExportParamsError
 from exports.registry import register
 
@@ -37,15 +37,19 @@ _RETURN_MODES = dict(ReturnMode.choices)
 _ROLES = dict(Role.choices)
 
 
-def _yes_no(value: bool) -> str:
-    return "Yes" if value else "No"
+_ACTIVE = {True: "Active", False: "Inactive"}
 
 
-def _status(active: bool) -> str:
-    return "Active" if active else "Inactive"
+class PanelExporter(Exporter):
+    """An export of the panel: every role may export what it can see (SPEC §8)."""
+
+    @classmethod
+    def has_permission(cls, user) -> bool:
+        """Users without a role may not export anything."""
+        return scoping.role_of(user) is not None
 
 
-class ListExporter(Exporter):
+class ListExporter(PanelExporter):
     """An export of one list page: its scope, its FilterSet, its table's sort keys."""
 
     # The page's table: its orderable columns are the accepted sort keys, its Meta.order_by
@@ -130,37 +134,14 @@ class ExtensionsExporter(ListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Extension number", TEXT),
-            Column("Name", TEXT, width=24),
-            Column("Organization", TEXT, width=24),
-            Column("Reseller", TEXT, width=24),
-            Column("Return calls", TEXT, width=34),
-            Column("Active", TEXT, width=8),
-            Column("Created", DATETIME, width=22),
+            Column("Extension number", TEXT, "number"),
+            Column("Name", TEXT, "name", width=24),
+            Column("Organization", TEXT, "organization__name", width=24),
+            Column("Reseller", TEXT, "organization__reseller__name", width=24),
+            Column("Return calls", TEXT, "return_mode", width=34, labels=_RETURN_MODES),
+            Column("Active", TEXT, "active", width=8, labels=YES_NO),
+            Column("Created", DATETIME, "created_at", width=22),
         ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "number",
-            "name",
-            "organization__name",
-            "organization__reseller__name",
-            "return_mode",
-            "active",
-            "created_at",
-        )
-        for number, name, organization, reseller, mode, active, created in values.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                number,
-                name,
-                organization,
-                reseller,
-                _RETURN_MODES.get(mode, mode),
-                _yes_no(active),
-                created,
-            )
 
     def file_stem(self) -> str:
         return "callback-extensions"
@@ -178,32 +159,16 @@ class ResellersExporter(AdminListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Name", TEXT, width=24),
-            Column("Status", TEXT, width=10),
-            Column("Max active CallerIDs", INTEGER),
-            Column("Active CallerIDs", INTEGER),
-            Column("May grant Unlimited", TEXT),
-            Column("Organizations", INTEGER),
-            Column("Users", INTEGER),
-            Column("Created", DATETIME, width=22),
-        ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "name",
-            "active",
-            "max_active_callerids",
-            "active_callerids",
-            "may_grant_unlimited",
-            "organization_count",
-            "user_count",
-            "created_at",
-        )
-        for name, active, cap, counter, unlimited, orgs, users, created in values.iterator(
-            chunk_size=self.chunk_size
-        ):
+            Column("Name", TEXT, "name", width=24),
+            Column("Status", TEXT, "active", width=10, labels=_ACTIVE),
             # An empty maximum means no own cap: only the server's license applies.
-            yield (name, _status(active), cap, counter, _yes_no(unlimited), orgs, users, created)
+            Column("Max active CallerIDs", INTEGER, "max_active_callerids"),
+            Column("Active CallerIDs", INTEGER, "active_callerids"),
+            Column("May grant Unlimited", TEXT, "may_grant_unlimited", labels=YES_NO),
+            Column("Organizations", INTEGER, "organization_count"),
+            Column("Users", INTEGER, "user_count"),
+            Column("Created", DATETIME, "created_at", width=22),
+        ]
 
     def file_stem(self) -> str:
         return "resellers"
@@ -223,21 +188,12 @@ class OrganizationsExporter(ListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Name", TEXT, width=24),
-            Column("Reseller", TEXT, width=24),
-            Column("Status", TEXT, width=10),
-            Column("Callback extensions", INTEGER),
-            Column("Created", DATETIME, width=22),
+            Column("Name", TEXT, "name", width=24),
+            Column("Reseller", TEXT, "reseller__name", width=24),
+            Column("Status", TEXT, "active", width=10, labels=_ACTIVE),
+            Column("Callback extensions", INTEGER, "extension_count"),
+            Column("Created", DATETIME, "created_at", width=22),
         ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "name", "reseller__name", "active", "extension_count", "created_at"
-        )
-        for name, reseller, active, extensions, created in values.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (name, reseller, _status(active), extensions, created)
 
     def file_stem(self) -> str:
         return "organizations"
@@ -257,34 +213,19 @@ class UsersExporter(AdminListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Username", TEXT, width=20),
-            Column("Role", TEXT, width=18),
-            Column("Bound to", TEXT, width=24),
-            Column("Status", TEXT, width=10),
-            Column("Last login", DATETIME, width=22),
-            Column("Date joined", DATETIME, width=22),
+            Column("Username", TEXT, "username", width=20),
+            Column("Role", TEXT, "profile__role", width=18, labels=_ROLES, if_empty="no role"),
+            Column(
+                "Bound to",
+                TEXT,
+                ("profile__role", "profile__reseller__name"),
+                width=24,
+                compute=_binding,
+            ),
+            Column("Status", TEXT, "is_active", width=10, labels=_ACTIVE),
+            Column("Last login", DATETIME, "last_login", width=22),
+            Column("Date joined", DATETIME, "date_joined", width=22),
         ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "username",
-            "profile__role",
-            "profile__reseller__name",
-            "is_active",
-            "last_login",
-            "date_joined",
-        )
-        for username, role, reseller, active, last_login, joined in values.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                username,
-                _ROLES.get(role, role) if role else "no role",
-                _binding(role, reseller),
-                _status(active),
-                last_login,
-                joined,
-            )
 
     def file_stem(self) -> str:
         return "users"
@@ -311,45 +252,18 @@ class AuditExporter(AdminListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("When", DATETIME, width=22),
-            Column("Who", TEXT, width=20),
-            Column("Action", TEXT, width=24),
-            Column("Object type", TEXT, width=18),
-            Column("Object", TEXT, width=30),
-            Column("Reseller", TEXT, width=20),
-            Column("From", TEXT, width=16),
-            Column("Before", TEXT, width=50),
-            Column("After", TEXT, width=50),
-        ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "created_at",
-            "actor_label",
-            "action",
-            "object_type",
-            "object_repr",
-            "reseller__name",
-            "address",
-            "before",
-            "after",
-        )
-        for when, who, action, kind, obj, reseller, address, before, after in values.iterator(
-            chunk_size=self.chunk_size
-        ):
+            Column("When", DATETIME, "created_at", width=22),
+            Column("Who", TEXT, "actor_label", width=20),
+            Column("Action", TEXT, "action", width=24),
+            Column("Object type", TEXT, "object_type", width=18),
+            Column("Object", TEXT, "object_repr", width=30),
+            Column("Reseller", TEXT, "reseller__name", width=20),
+            Column("From", TEXT, "address", width=16),
             # JSON as the page shows it; TEXT, so a value that looks like a formula is
             # written as text (SPEC §8).
-            yield (
-                when,
-                who,
-                action,
-                kind,
-                obj,
-                reseller,
-                address,
-                audit_values_text(before) or None,
-                audit_values_text(after) or None,
-            )
+            Column("Before", TEXT, "before", width=50, compute=audit_values_text, if_empty=None),
+            Column("After", TEXT, "after", width=50, compute=audit_values_text, if_empty=None),
+        ]
 
     def file_stem(self) -> str:
         return "audit-log"
@@ -368,40 +282,15 @@ class ApiTokensExporter(AdminListExporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Name", TEXT, width=24),
-            Column("Prefix", TEXT, width=18),
-            Column("Scope", TEXT, width=20),
-            Column("Created", DATETIME, width=22),
-            Column("Created by", TEXT, width=16),
-            Column("Last used", DATETIME, width=22),
-            Column("Last address", TEXT, width=16),
-            Column("Revoked", DATETIME, width=22),
+            Column("Name", TEXT, "name", width=24),
+            Column("Prefix", TEXT, "prefix", width=18),
+            Column("Scope", TEXT, "reseller__name", width=20, if_empty="Whole server"),
+            Column("Created", DATETIME, "created_at", width=22),
+            Column("Created by", TEXT, "created_by__username", width=16, if_empty="manage.py"),
+            Column("Last used", DATETIME, "last_used_at", width=22),
+            Column("Last address", TEXT, "last_used_address", width=16),
+            Column("Revoked", DATETIME, "revoked_at", width=22),
         ]
-
-    def rows(self):
-        values = self.queryset.values_list(
-            "name",
-            "prefix",
-            "reseller__name",
-            "created_at",
-            "created_by__username",
-            "last_used_at",
-            "last_used_address",
-            "revoked_at",
-        )
-        for name, prefix, reseller, created, by, used, address, revoked in values.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                name,
-                prefix,
-                reseller or "Whole server",
-                created,
-                by or "manage.py",
-                used,
-                address,
-                revoked,
-            )
 
     def file_stem(self) -> str:
         return "api-tokens"

@@ -5,27 +5,16 @@ from __future__ import annotations
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from callback import scoping
-from callback.exports import ExtensionsExporter
+from callback.exports import ExtensionsExporter, PanelExporter
 from callback.filters.extensions import ExtensionFilter
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus
 from credit.selectors import get_preferences
-from exports.cells import DATETIME, MONEY, PHONE, TEXT, UNLIMITED, Column
+from exports.cells import DATETIME, MONEY, PHONE, TEXT, YES_NO, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
-from exports.renderers.csv_copy import CopyColumn, CopySource, text_sql, text_value
 
 _STATUS_LABELS = dict(CallerIDStatus.choices)
-_FIELDS = (
-    "number",
-    "status",
-    "status_reason",
-    "has_pin",
-    "unlimited",
-    "total",
-    "available",
-    "created_at",
-)
 
 
 def _status(status: str, reason: str) -> str:
@@ -33,43 +22,35 @@ def _status(status: str, reason: str) -> str:
     return f"{label} ({reason})" if reason and status == CallerIDStatus.DISABLED else label
 
 
-def _status_sql(status: str, reason: str) -> CopyColumn:
-    """_status() as CSV text in SQL, for the COPY path: labels formatted here, once."""
-    disabled = _STATUS_LABELS[CallerIDStatus.DISABLED]
+def _status_sql(status: str, reason: str) -> tuple[str, list]:
+    """_status() in SQL, for the CSV COPY path (tests/exports/test_csv_copy.py)."""
     labels = " ".join("WHEN %s THEN %s" for _ in _STATUS_LABELS)
-    return CopyColumn(
-        # A label never starts like a formula nor is empty: what follows it needs no rule.
-        sql=(
-            f"CASE WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || ')' "
-            f"ELSE CASE {status} {labels} ELSE {text_sql(status)} END END"
-        ),
-        params=(
+    return (
+        f"CASE WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || ')' "
+        f"ELSE CASE {status} {labels} ELSE {status} END END",
+        [
             CallerIDStatus.DISABLED,
-            text_value(f"{disabled} ("),
-            *(
-                part
-                for value, label in _STATUS_LABELS.items()
-                for part in (value, text_value(label))
-            ),
-        ),
-        formatted=True,
+            f"{_STATUS_LABELS[CallerIDStatus.DISABLED]} (",
+            *(part for pair in _STATUS_LABELS.items() for part in pair),
+        ],
     )
 
 
 @register
-class CallerIDsExporter(Exporter):
+class CallerIDsExporter(PanelExporter):
     """One extension's authorized CallerIDs as currently searched, all pages."""
 
     identifier = "callerids"
     verbose_name = "Authorized CallerIDs"
     filterset_class = CallerIDFilter
     object_params = ("extension",)
+    csv_copy = True
 
     def __init__(self, *, user, params):
         super().__init__(user=user, params=params)
         # Scope first (404 outside it), then the page's search.
         self.queryset = self.filter(self.scoped_queryset())
-        self.currency = get_preferences().currency
+        self.preferences = get_preferences()
 
     def scoped_queryset(self):
         self.extension = scoping.get_extension_for_user(self.user, self.object_id("extension"))
@@ -77,68 +58,29 @@ class CallerIDsExporter(Exporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Callback Number", PHONE),
-            Column("Status", TEXT, width=22),
-            Column("PIN", TEXT, width=6),
-            Column("Total Credit", MONEY),
-            Column("Available Credit", MONEY),
-            Column("Currency", TEXT, width=10),
-            Column("Created", DATETIME, width=22),
+            Column("Callback Number", PHONE, "number"),
+            Column(
+                "Status",
+                TEXT,
+                ("status", "status_reason"),
+                width=22,
+                compute=_status,
+                sql=_status_sql,
+            ),
+            # Whether there is a PIN: the hash itself is never read.
+            Column("PIN", TEXT, "has_pin", width=6, labels=YES_NO),
+            Column("Total Credit", MONEY, "total", unlimited_if="unlimited"),
+            Column("Available Credit", MONEY, "available", unlimited_if="unlimited"),
+            Column("Currency", TEXT, width=10, constant=self.preferences.currency),
+            Column("Created", DATETIME, "created_at", width=22),
         ]
 
-    def values(self):
-        # The PIN column says whether there is one: the hash itself is never read.
+    def export_queryset(self):
         has_pin = ExpressionWrapper(~Q(pin_hash=""), output_field=BooleanField())
-        return self.queryset.annotate(has_pin=has_pin).values_list(*self.fields())
+        return self.queryset.annotate(has_pin=has_pin)
 
-    def fields(self) -> tuple[str, ...]:
-        return _FIELDS
-
-    def rows(self):
-        currency = self.currency
-        for (
-            number,
-            status,
-            reason,
-            has_pin,
-            unlimited,
-            total,
-            available,
-            created,
-            *rest,
-        ) in self.values().iterator(chunk_size=self.chunk_size):
-            yield (
-                number,
-                _status(status, reason),
-                "Yes" if has_pin else "No",
-                UNLIMITED if unlimited else total,
-                UNLIMITED if unlimited else available,
-                currency,
-                created,
-                *rest,
-            )
-
-    def copy_source(self) -> CopySource:
-        # r.c0 … follow fields(): number, status, reason, has_pin, unlimited, total,
-        # available, created_at, then any extra field, each one column.
-        extra = [CopyColumn(f"r.c{i}") for i in range(len(_FIELDS), len(self.fields()))]
-        return CopySource(
-            self.values(),
-            [
-                CopyColumn("r.c0"),
-                _status_sql("r.c1", "r.c2"),
-                CopyColumn(
-                    "CASE WHEN r.c3 THEN %s ELSE %s END",
-                    (text_value("Yes"), text_value("No")),
-                    formatted=True,
-                ),
-                CopyColumn("r.c5", unlimited="r.c4"),
-                CopyColumn("r.c6", unlimited="r.c4"),
-                CopyColumn.value(self.currency),
-                CopyColumn("r.c7"),
-                *extra,
-            ],
-        )
+    def money_decimals(self) -> int:
+        return self.preferences.decimals
 
     def file_stem(self) -> str:
         return f"callerids-{file_name_part(self.extension.number)}"
@@ -158,12 +100,9 @@ class AllCallerIDsExporter(CallerIDsExporter):
     def columns(self) -> list[Column]:
         return [
             *super().columns(),
-            Column("Extension", TEXT, width=14),
-            Column("Organization", TEXT, width=24),
+            Column("Extension", TEXT, "extension__number", width=14),
+            Column("Organization", TEXT, "extension__organization__name", width=24),
         ]
-
-    def fields(self) -> tuple[str, ...]:
-        return (*_FIELDS, "extension__number", "extension__organization__name")
 
     def file_stem(self) -> str:
         return "callerids-all"
@@ -204,7 +143,7 @@ class ExtensionListCallerIDsExporter(AllCallerIDsExporter):
             .exclude(status=CallerIDStatus.REMOVED)
             .order_by(*_in_extension_order(extensions.query.order_by))
         )
-        self.currency = get_preferences().currency
+        self.preferences = get_preferences()
 
     def file_stem(self) -> str:
         return "callerids-of-extensions"

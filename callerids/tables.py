@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from callback.tables.paging import querystring_with
 from callerids.filters import SORTS
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.money import format_amount
@@ -31,7 +31,6 @@ EMPTY_TEXT = "No authorized CallerIDs match."
 EMPTY_LIST_TEXT = "No authorized CallerIDs yet."
 SEARCH_PARAMS = ("q", "status", "credit")
 SORT_PARAM = "sort"  # the filter's parameter: page, search and export agree
-PAGE_RANGE = 10  # page numbers shown at once (django-tables2's default)
 
 _ICONS = {
     key: f'<span class="status-icon {css}" aria-hidden="true">{glyph}</span>'
@@ -67,24 +66,15 @@ def format_created(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 def _percent_safe(html: str) -> str:
     """Escaped text put into a %-format row template as is."""
     return html.replace("%", "%%")
 
 
-def _link_pattern(name: str) -> str | None:
+def _link_pattern(name: str) -> str:
     """A named URL with one pk argument, escaped, as a %-format string
     ('/callerids/%(pk)d/edit/'): reversed once a request, filled with each row's pk."""
-    url = _url_or_none(name, _PK)
-    if url is None:
-        return None
+    url = reverse(name, args=[_PK])
     return _percent_safe(escape(url)).replace(str(_PK), "%(pk)d", 1)
 
 
@@ -119,15 +109,8 @@ class Header:
     href: str | None
 
 
-@dataclass(frozen=True)
-class PageLink:
-    number: int | None  # None: the "..." gap
-    href: str | None
-    active: bool = False
-
-
 class CallerIDTable:
-    """The page's table: headers with sort links, rows as HTML, pagination links.
+    """The page's table: headers with sort links, rows as HTML.
 
     `rows` are the page's CallerIDs (already searched, sorted and sliced); `params` the
     request's GET (sort and page links keep the rest of the search); `sort` the valid sort
@@ -157,9 +140,7 @@ class CallerIDTable:
     # The links of the page: params kept, one replaced (django-tables2's querystring_replace).
 
     def querystring(self, name: str, value) -> str:
-        params = dict(self.params.lists())
-        params[name] = value
-        return escape("?" + urlencode(params, doseq=True))
+        return querystring_with(self.params, name, value)
 
     def headers(self) -> list[Header]:
         headers = []
@@ -178,29 +159,6 @@ class CallerIDTable:
             headers.append(Header(" ".join(sorted(classes)), column.header, href))
         return headers
 
-    def page_links(self, page) -> list[PageLink]:
-        """At most PAGE_RANGE numbers around the current page, the first and the last
-        (when known) always shown, "..." for the gaps and when more pages follow."""
-        known, number = page.num_pages, page.number
-        if known <= PAGE_RANGE and not page.more:
-            numbers: list = list(range(1, known + 1))
-        else:
-            start = max(number - PAGE_RANGE // 2, 1)
-            end = start + PAGE_RANGE
-            if end > known + 1:
-                start, end = max(known - PAGE_RANGE + 1, 1), known + 1
-            numbers = list(range(start, end))
-            if 1 not in numbers:
-                numbers = [1, None, *numbers[2:]]
-            if page.more:
-                numbers.append(None)
-            elif known not in numbers:
-                numbers = [*numbers[:-2], None, known]
-        return [
-            PageLink(p, None if p is None else self.querystring("page", p), p == number)
-            for p in numbers
-        ]
-
     # The rows.
 
     def render_rows(self) -> SafeString:
@@ -209,25 +167,15 @@ class CallerIDTable:
             searched = any(self.params.get(name) for name in SEARCH_PARAMS)
             text = EMPTY_TEXT if searched else EMPTY_LIST_TEXT
             return mark_safe(f'<tr><td colspan="{len(self.columns)}">{text}</td></tr>')
-        cost_report = _url_or_none("credit:cost_report", self.extension.pk)
-        if cost_report is None:
-            c_cell = '<span class="text-body-secondary" aria-disabled="true">C</span>'
-        else:
-            c_cell = (
-                f'<a href="{_percent_safe(escape(cost_report))}?callerid=%(pk)d" '
-                'title="Cost report of %(number)s" aria-label="Cost report of %(number)s">C</a>'
-            )
-        credit = _link_pattern("credit:callerid_credit")
-        if credit is None:
-            b_cell = (
-                '<span class="text-body-secondary" aria-disabled="true" '
-                'title="The credit page is not available yet">B</span>'
-            )
-        else:
-            b_cell = (
-                f'<a href="{credit}" title="Credit of %(number)s" '
-                'aria-label="Credit of %(number)s">B</a>'
-            )
+        cost_report = reverse("credit:cost_report", args=[self.extension.pk])
+        c_cell = (
+            f'<a href="{_percent_safe(escape(cost_report))}?callerid=%(pk)d" '
+            'title="Cost report of %(number)s" aria-label="Cost report of %(number)s">C</a>'
+        )
+        b_cell = (
+            f'<a href="{_link_pattern("credit:callerid_credit")}" title="Credit of %(number)s" '
+            'aria-label="Credit of %(number)s">B</a>'
+        )
         # Two templates: rows that can be changed and rows that cannot (read-only roles,
         # removed CallerIDs). %(name)s values are escaped before they are filled in.
         edit = _link_pattern("callerids:edit")

@@ -1,21 +1,19 @@
 """Django admin for the ledger, calls and charging preferences (superusers only).
 
-Ledger rows, calls, holds and used form keys are history: view-only (SPEC §2); a stuck
-hold is released on the calls-in-progress page (audited), not here.
+View-only like every model there (callback/admin.py): ledger rows, calls, holds and used
+form keys are history (SPEC §2); a stuck hold is released on the calls-in-progress page
+(audited), the preferences change on the Charging page (audited).
 """
 
 from django.contrib import admin
 
-from callback.admin import NoDeleteAdmin, ViewOnlyAdmin
+from callback.admin import ViewOnlyAdmin
 from credit.models import Call, CallHold, ChargingPreferences, LedgerEntry, SubmissionKey
 
 
 @admin.register(ChargingPreferences)
-class ChargingPreferencesAdmin(NoDeleteAdmin):
+class ChargingPreferencesAdmin(ViewOnlyAdmin):
     list_display = ["currency", "decimals", "default_country", "updated_at"]
-
-    def has_add_permission(self, request):
-        return False  # one row, created by credit.selectors.get_preferences
 
 
 @admin.register(LedgerEntry)

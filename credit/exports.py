@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from callback import scoping
+from callback.exports import PanelExporter
 from credit.filters import RechargeHistoryFilter
 from credit.models import HISTORY_TYPES, LedgerEntry, LedgerKind
-from exports.cells import DATETIME, MONEY, TEXT, UNLIMITED, Column
-from exports.exporters import Exporter, file_name_part
+from credit.selectors import get_preferences
+from exports.cells import DATETIME, IF_NULL, MONEY, TEXT, Column
+from exports.exporters import file_name_part
 from exports.registry import register
-from exports.renderers.csv_copy import CopyColumn, CopySource
-
-
-def _type_sql(expr: str) -> str:
-    """SQL naming a ledger kind as HISTORY_TYPES does (the labels are the code's own
-    constants; quotes doubled all the same)."""
-
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    cases = " ".join(
-        f"WHEN {literal(kind)} THEN {literal(label)}" for kind, label in HISTORY_TYPES.items()
-    )
-    return f"CASE {expr} {cases} ELSE {expr} END"
 
 
 def recharge_history(callerid):
@@ -32,11 +20,12 @@ def recharge_history(callerid):
 
 
 @register
-class RechargeHistoryExporter(Exporter):
+class RechargeHistoryExporter(PanelExporter):
     identifier = "recharge_history"
     verbose_name = "Recharge history"
     filterset_class = RechargeHistoryFilter
     object_params = ("callerid",)
+    csv_copy = True
 
     def __init__(self, *, user, params):
         super().__init__(user=user, params=params)
@@ -46,45 +35,17 @@ class RechargeHistoryExporter(Exporter):
 
     def columns(self) -> list[Column]:
         return [
-            Column("Order Number", TEXT, width=20),
-            Column("Type", TEXT, width=14),
-            Column("Credit Added", MONEY),
-            Column("Credit Left", MONEY),
-            Column("Date Added", DATETIME, width=22),
-            Column("Added by", TEXT, width=18),
+            Column("Order Number", TEXT, "order_number", width=20, if_empty=None),
+            Column("Type", TEXT, "kind", width=14, labels=HISTORY_TYPES),
+            # Only Unlimited grants (set_unlimited, an Unlimited initial credit) lack an amount.
+            Column("Credit Added", MONEY, "amount", unlimited_if=IF_NULL),
+            Column("Credit Left", MONEY, "balance_after", unlimited_if=IF_NULL),
+            Column("Date Added", DATETIME, "created_at", width=22),
+            Column("Added by", TEXT, "actor_username", width=18, if_empty=None),
         ]
 
-    def values(self):
-        return self.queryset.values_list(
-            "order_number", "kind", "amount", "balance_after", "created_at", "actor_username"
-        )
-
-    def copy_source(self) -> CopySource:
-        return CopySource(
-            self.values(),
-            [
-                CopyColumn("r.c0"),
-                CopyColumn(_type_sql("r.c1")),
-                CopyColumn("r.c2", unlimited="r.c2 IS NULL"),
-                CopyColumn("r.c3", unlimited="r.c3 IS NULL"),
-                CopyColumn("r.c4"),
-                CopyColumn("r.c5"),
-            ],
-        )
-
-    def rows(self):
-        for order_number, kind, amount, balance, created, added_by in self.values().iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                order_number or None,
-                HISTORY_TYPES.get(kind, kind),
-                # Only Unlimited grants (set_unlimited, an Unlimited initial credit) lack one.
-                UNLIMITED if amount is None else amount,
-                UNLIMITED if balance is None else balance,
-                created,
-                added_by or None,
-            )
+    def money_decimals(self) -> int:
+        return get_preferences().decimals
 
     def file_stem(self) -> str:
         return f"recharge-history-{file_name_part(self.callerid.number)}"

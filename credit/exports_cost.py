@@ -9,19 +9,20 @@ from __future__ import annotations
 from django.http import QueryDict
 
 from callback import scoping
+from callback.exports import PanelExporter
 from credit.forms_cost import CostReportForm
 from credit.selectors import get_preferences
 from credit.selectors_cost import cost_report_calls
 from credit.tables_cost import SORT_KEYS, format_duration, ordering_for
-from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, Column
-from exports.exporters import Exporter, ExportParamsError, file_name_part
+from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, YES_NO, Column
+from exports.exporters import ExportParamsError, file_name_part
 from exports.registry import register
 
 SEARCH_PARAMS = ("from", "to", "number", "callerid", "sort")
 
 
 @register
-class CostReportExporter(Exporter):
+class CostReportExporter(PanelExporter):
     identifier = "cost_report"
     verbose_name = "Cost report"
     object_params = ("extension",)
@@ -50,60 +51,27 @@ class CostReportExporter(Exporter):
             raise ExportParamsError(
                 f"Unknown sort '{sort}'. Use one of: {', '.join(SORT_KEYS)} (- for descending)."
             )
-        self.currency = get_preferences().currency
+        self.preferences = get_preferences()
 
     def columns(self) -> list[Column]:
         return [
-            Column("Start time", DATETIME, width=22),
-            Column("CallerID", PHONE),
-            Column("Destination", PHONE),
-            Column("Duration", TEXT, width=10),
-            Column("Duration (seconds)", INTEGER),
-            Column("Cost", MONEY),
-            Column("Charged", MONEY),
-            Column("Shortfall", MONEY),
-            Column("Metered", TEXT, width=9),
-            Column("Currency", TEXT, width=10),
+            Column("Start time", DATETIME, "started_at", width=22),
+            Column("CallerID", PHONE, "caller_number", if_empty=None),
+            Column("Destination", PHONE, "destination", if_empty=None),
+            Column("Duration", TEXT, "duration_seconds", width=10, compute=format_duration),
+            Column("Duration (seconds)", INTEGER, "duration_seconds"),
+            Column("Cost", MONEY, "cost"),
+            Column("Charged", MONEY, "charged"),
+            Column("Shortfall", MONEY, "shortfall"),
+            Column("Metered", TEXT, "metered", width=9, labels=YES_NO),
+            Column("Currency", TEXT, width=10, constant=self.preferences.currency),
         ]
 
-    def rows(self):
-        currency = self.currency
-        values = (
-            cost_report_calls(self.report)
-            .order_by(*self.ordering)
-            .values_list(
-                "started_at",
-                "caller_number",
-                "destination",
-                "duration_seconds",
-                "cost",
-                "charged",
-                "shortfall",
-                "metered",
-            )
-        )
-        for (
-            started,
-            caller,
-            destination,
-            seconds,
-            cost,
-            charged,
-            shortfall,
-            metered,
-        ) in values.iterator(chunk_size=self.chunk_size):
-            yield (
-                started,
-                caller or None,
-                destination or None,
-                format_duration(seconds),
-                seconds,
-                cost,
-                charged,
-                shortfall,
-                "Yes" if metered else "No",
-                currency,
-            )
+    def export_queryset(self):
+        return cost_report_calls(self.report).order_by(*self.ordering)
+
+    def money_decimals(self) -> int:
+        return self.preferences.decimals
 
     def file_stem(self) -> str:
         return f"cost-report-{file_name_part(self.extension.number)}"

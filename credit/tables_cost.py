@@ -30,46 +30,23 @@ class AmountColumn(tables.Column):
         return format_amount(value, table.decimals)
 
 
-# The table's sort keys (the `sort` parameter, "-" for descending) and what each orders by;
-# the export accepts the same keys. Every ordering ends with the id so pages stay stable
-# when values tie.
-SORT_KEYS = {
-    name: (name, "id")
-    for name in (
-        "started_at",
-        "caller_number",
-        "destination",
-        "duration_seconds",
-        "cost",
-        "charged",
-        "shortfall",
-        "metered",
-    )
-}
-
-
-def ordering_for(sort: str) -> tuple[str, ...] | None:
-    """The order_by() arguments for a sort key such as "-cost"; None for an unknown key."""
-    descending = sort.startswith("-")
-    fields = SORT_KEYS.get(sort.removeprefix("-"))
-    if fields is None:
-        return None
-    return tuple(f"-{field}" for field in fields) if descending else fields
-
-
 class CostReportTable(tables.Table):
-    started_at = tables.Column(verbose_name="Start time", order_by=SORT_KEYS["started_at"])
-    caller_number = tables.Column(verbose_name="CallerID", order_by=SORT_KEYS["caller_number"])
-    destination = tables.Column(order_by=SORT_KEYS["destination"])
+    """The calls of the report. Each sortable column's order_by is the sort key's ordering
+    (`?sort=`, "-" for descending), the export's too; every ordering ends with the id so
+    pages stay stable when values tie."""
+
+    started_at = tables.Column(verbose_name="Start time", order_by=("started_at", "id"))
+    caller_number = tables.Column(verbose_name="CallerID", order_by=("caller_number", "id"))
+    destination = tables.Column(order_by=("destination", "id"))
     duration_seconds = tables.Column(
         verbose_name="Duration",
-        order_by=SORT_KEYS["duration_seconds"],
+        order_by=("duration_seconds", "id"),
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
-    cost = AmountColumn(order_by=SORT_KEYS["cost"])
-    charged = AmountColumn(order_by=SORT_KEYS["charged"])
-    shortfall = AmountColumn(order_by=SORT_KEYS["shortfall"])
-    metered = tables.Column(order_by=SORT_KEYS["metered"])
+    cost = AmountColumn(order_by=("cost", "id"))
+    charged = AmountColumn(order_by=("charged", "id"))
+    shortfall = AmountColumn(order_by=("shortfall", "id"))
+    metered = tables.Column(order_by=("metered", "id"))
 
     class Meta:
         model = Call
@@ -98,3 +75,20 @@ class CostReportTable(tables.Table):
 
     def render_metered(self, value):
         return "Yes" if value else "No"
+
+
+# The sort keys the page and the export accept: the table's sortable columns.
+SORT_KEYS = tuple(
+    name for name, column in CostReportTable.base_columns.items() if column.order_by is not None
+)
+
+
+def ordering_for(sort: str) -> tuple[str, ...] | None:
+    """The order_by() arguments for a sort key such as "-cost"; None for an unknown key."""
+    name = sort.removeprefix("-")
+    if name not in SORT_KEYS:
+        return None
+    order_by = CostReportTable.base_columns[name].order_by
+    if sort.startswith("-"):
+        order_by = order_by.opposite
+    return tuple(str(field) for field in order_by)

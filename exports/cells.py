@@ -1,8 +1,16 @@
 """How every exported value is written, decided by its kind, never by its text (SPEC §8).
 
-An exporter declares a kind for each column (`Column("Total Credit", MONEY)`); `to_cell()`
-turns a value of that kind into a `Cell` that both renderers (CSV and XLSX) write the same
-way. Amounts and validated phone numbers are written as they are; any other text that a
+An exporter declares its columns once: `Column("Total Credit", MONEY, "total",
+unlimited_if="unlimited")` says the header, the kind, the field the value comes from and
+how that value becomes the cell's (labels, a constant, Unlimited). Everything else is
+derived from that declaration (exports.exporters, exports.renderers):
+- the fields read from the database and the Python rows (`Exporter.rows()`);
+- the CSV cells (`to_cell()` + the CSV renderer's cell_formatter);
+- the XLSX cells (the XLSX renderer's per-kind column writers);
+- the SQL of the CSV renderer's COPY path (exports.renderers.csv_copy).
+
+`to_cell()` turns a value of a kind into a `Cell` that both renderers write the same way.
+Amounts and validated phone numbers are written as they are; any other text that a
 spreadsheet could run as a formula is marked `PROTECTED`.
 """
 
@@ -10,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -17,8 +26,12 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
+# The money constants exports write with: exact 4-decimal amounts and the word for an
+# Unlimited CallerID. The same as credit.money's (tests/exports/test_cells.py checks), kept
+# here because this package imports no domain app; a bottom-layer money module would be
+# their one home.
+FOUR_PLACES = Decimal("0.0001")
+UNLIMITED_TEXT = "Unlimited"
 
 # Column kinds an exporter may declare.
 TEXT = "text"
@@ -51,6 +64,9 @@ class _Unlimited:
 
 UNLIMITED = _Unlimited()
 
+# `labels` of a yes/no column.
+YES_NO = {True: "Yes", False: "No"}
+
 PHONE_RE = re.compile(r"^\+?[0-9]{3,15}\Z")
 # What spreadsheets read as the start of a formula (or DDE): =, +, -, @, tab, carriage return.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,13 +74,58 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _DEFAULT_WIDTHS = {TEXT: 14, PHONE: 18, MONEY: 16, INTEGER: 10, DATETIME: 20, DATE: 12}
 
 
+class _Keep:
+    """`if_empty`'s default: an empty value is written as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+# `unlimited_if`'s value for "a NULL amount is Unlimited" (the ledger's Unlimited grants).
+IF_NULL = "__null__"
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of an export: its label, its kind and (optionally) its width in characters."""
+    """One column of an export, declared once: everything that writes it derives from this.
+
+    - `label`, `kind` (TEXT, PHONE, MONEY, INTEGER, DATETIME, DATE), `width` (characters);
+    - `source`: the field (or annotation) of the exporter's queryset the value is read from,
+      or a tuple of fields handed to `compute`;
+    - `labels`: value -> text, as the page says it (choices, Yes/No); other values as they are;
+    - `compute`: a function of the source values giving the value (a rule no mapping says),
+      with `sql`: the same rule in SQL, a function of the source columns' SQL expressions
+      returning (sql, params), for the COPY path (without it the exporter cannot use COPY);
+    - `if_empty`: what a None or '' value becomes (None: an empty cell; a text);
+    - `unlimited_if` (MONEY): a boolean field true when the amount is Unlimited, or IF_NULL;
+    - `constant`: the same value on every row (no source).
+    """
 
     label: str
     kind: str = TEXT
+    source: str | tuple[str, ...] | None = None
     width: int | None = None
+    labels: Mapping | None = None
+    compute: Callable | None = None
+    sql: Callable | None = None
+    if_empty: Any = KEEP
+    unlimited_if: str | None = None
+    constant: Any = KEEP
+
+    @property
+    def source_fields(self) -> tuple[str, ...]:
+        """The fields the value is read from (several for `compute`)."""
+        if isinstance(self.source, tuple):
+            return self.source
+        return () if self.source is None else (self.source,)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every field this column reads, `unlimited_if`'s included."""
+        if self.unlimited_if not in (None, IF_NULL):
+            return (*self.source_fields, self.unlimited_if)
+        return self.source_fields
 
     @property
     def header(self) -> str:
@@ -175,3 +236,60 @@ def row_converter(columns: list[Column]):
         ]
 
     return convert
+
+
+def fields_of(columns: list[Column]) -> tuple[str, ...]:
+    """Every field the columns read, once each, in the order they are first named."""
+    return tuple(dict.fromkeys(field for column in columns for field in column.sources))
+
+
+def column_values(columns: list[Column], fields: tuple[str, ...]):
+    """A function turning a chunk of database rows (tuples of `fields`) into the chunk's
+    values, column by column (one list per column): a column at a time, so each step is
+    one list comprehension over the chunk, not a function call per value."""
+    index = {field: i for i, field in enumerate(fields)}
+    steps = [_column_steps(column, index) for column in columns]
+
+    def convert(chunk: list[tuple]) -> list:
+        if not chunk:
+            return [[] for _ in steps]
+        by_field = list(zip(*chunk, strict=True))
+        return [step(by_field, len(chunk)) for step in steps]
+
+    return convert
+
+
+def _column_steps(column: Column, index: dict[str, int]):
+    """The function giving one column's values from the chunk's fields (see Column)."""
+    if column.constant is not KEEP:
+        constant = column.constant
+        return lambda by_field, count: [constant] * count
+    positions = [index[field] for field in column.source_fields]
+    if not positions:
+        raise ValueError(f"Column {column.label!r} has neither a source nor a constant")
+    compute, labels, if_empty = column.compute, column.labels, column.if_empty
+    flag = None
+    if column.unlimited_if not in (None, IF_NULL):
+        flag = index[column.unlimited_if]
+    null_is_unlimited = column.unlimited_if == IF_NULL
+
+    def values(by_field, count):
+        if compute is not None:
+            out = list(map(compute, *(by_field[i] for i in positions)))
+        else:
+            out = by_field[positions[0]]
+        if labels is not None:
+            get = labels.get
+            out = [get(value, value) for value in out]
+        if if_empty is not KEEP:
+            out = [if_empty if value is None or value == "" else value for value in out]
+        if flag is not None:
+            out = [
+                UNLIMITED if unlimited else v
+                for unlimited, v in zip(by_field[flag], out, strict=True)
+            ]
+        elif null_is_unlimited:
+            out = [UNLIMITED if value is None else value for value in out]
+        return out
+
+    return values

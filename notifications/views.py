@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,7 @@ from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
 from callback.models import Reseller
+from callback.tables.paging import paginate
 from notifications import delivery as deliveries
 from notifications.forms import ChannelSettingsForm, ServerChannelSettingsForm
 from notifications.models import ChannelSettings, Delivery, DeliveryState
@@ -139,7 +139,7 @@ def _settings_page(request, reseller_pk):
         }
         form = form_class(initial=initial)
     log = Delivery.objects.filter(settings=row).select_related("event").order_by("-id")
-    page = Paginator(log, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(log, request.GET.get("page"), per_page=LOG_PAGE_SIZE)
     return render(
         request,
         "notifications/settings.html",

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "callback.context_processors.panel",
+                "credit.context_processors.charging_preferences",
             ],
         },
     },

@@ -90,13 +90,9 @@ def _unknown_callerid() -> ApiError:
     return ApiError(404, UNKNOWN_CALLERID, "No such authorized CallerID.")
 
 
-def _by_code(exc: DomainError) -> dict[str, list[str]]:
-    """A service's messages by field: DomainError codes name the field (validation.py)."""
-    out: dict[str, list[str]] = {}
-    for error in exc.error_list:
-        field = error.code if error.code else "__all__"
-        out.setdefault(field, []).extend(error.messages)
-    return out
+def _by_field(exc: DomainError) -> dict[str, list[str]]:
+    """A service's messages by the field each names ("__all__": the whole request)."""
+    return {field or "__all__": messages for field, messages in exc.by_field().items()}
 
 
 def _refusal(exc: Exception, *, not_found) -> ApiError:
@@ -116,7 +112,7 @@ def _refusal(exc: Exception, *, not_found) -> ApiError:
         }
         return ApiError(422, VALIDATION_FAILED, " ".join(exc.messages), errors)
     assert isinstance(exc, DomainError)
-    return ApiError(422, VALIDATION_FAILED, " ".join(exc.messages), _by_code(exc))
+    return ApiError(422, VALIDATION_FAILED, " ".join(exc.messages), _by_field(exc))
 
 
 def _service(call, *, not_found):

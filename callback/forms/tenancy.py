@@ -83,6 +83,7 @@ class _RoleBindingForm(forms.Form):
 
 
 class _NewPasswordMixin(forms.Form):
+    service_fields = {"password": "password1"}  # the service's name: add_refusal
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 

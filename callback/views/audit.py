@@ -10,7 +10,6 @@ costs the same wherever it is. The events are counted up to COUNT_CAP only.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from django.db.models import Q
 from django.http import QueryDict
@@ -20,6 +19,7 @@ from django.urls import path
 from callback import scoping, selectors
 from callback.filters.tenancy import AuditFilter
 from callback.models import AuditEvent
+from callback.tables.paging import keyset_page
 from callback.tables.tenancy import AuditTable
 from callback.views.tenancy import PER_PAGE
 
@@ -59,39 +59,20 @@ NEWEST_FIRST = ("-created_at", "-id")
 OLDEST_FIRST = ("created_at", "id")
 
 
-@dataclass(frozen=True)
-class KeysetPage:
-    records: list[AuditEvent]
-    has_previous: bool
-    has_next: bool
-    is_first: bool
-    is_last: bool
-
-
-def keyset_page(rows, params, *, newest_first: bool = True) -> KeysetPage:
+def audit_page(rows, params, *, newest_first: bool = True):
     """PER_PAGE events in the list's order from the position the parameters name: `after`
     (the next page), `before` (the previous page), `last` (the other end), else the first."""
-    if newest_first:
-        forward, backward = NEWEST_FIRST, OLDEST_FIRST
-    else:
-        forward, backward = OLDEST_FIRST, NEWEST_FIRST
-    beyond, behind = (_older, _newer) if newest_first else (_newer, _older)
-    after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
-    if params.get("last"):
-        found = list(rows.order_by(*backward)[: PER_PAGE + 1])
-        records = found[:PER_PAGE][::-1]
-        return KeysetPage(records, len(found) > PER_PAGE, False, len(found) <= PER_PAGE, True)
-    if before is not None:
-        found = list(rows.filter(behind(before)).order_by(*backward)[: PER_PAGE + 1])
-        more = len(found) > PER_PAGE
-        return KeysetPage(found[:PER_PAGE][::-1], more, True, not more, False)
-    if after is not None:
-        found = list(rows.filter(beyond(after)).order_by(*forward)[: PER_PAGE + 1])
-        more = len(found) > PER_PAGE
-        return KeysetPage(found[:PER_PAGE], True, more, False, not more)
-    found = list(rows.order_by(*forward)[: PER_PAGE + 1])
-    more = len(found) > PER_PAGE
-    return KeysetPage(found[:PER_PAGE], False, more, True, not more)
+    return keyset_page(
+        rows,
+        forward=NEWEST_FIRST if newest_first else OLDEST_FIRST,
+        backward=OLDEST_FIRST if newest_first else NEWEST_FIRST,
+        beyond=_older if newest_first else _newer,
+        behind=_newer if newest_first else _older,
+        after=parse_cursor(params.get("after")),
+        before=parse_cursor(params.get("before")),
+        last=bool(params.get("last")),
+        per_page=PER_PAGE,
+    )
 
 
 def _link(params: QueryDict, **paging) -> str:
@@ -111,7 +92,7 @@ def audit_list(request):
     rows = filterset.qs
     # The order: newest first, or oldest first with sort=created_at (the export's key too).
     newest_first = request.GET.get("sort") != "created_at"
-    page = keyset_page(rows, request.GET, newest_first=newest_first)
+    page = audit_page(rows, request.GET, newest_first=newest_first)
     # Bounded: an index-only scan of at most COUNT_CAP + 1 keys, however long the log.
     counted = rows.order_by()[: COUNT_CAP + 1].count()
     table = AuditTable(page.records, orderable=False)

@@ -6,7 +6,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -33,12 +33,9 @@ SHORTCUT_HELP = {
 
 def _shortcuts(items: list[dict]) -> list[dict]:
     """The navigation entries the user sees, each with its one-line help."""
-    help_by_url = {}
-    for _label, name, _roles in NAVIGATION:
-        try:
-            help_by_url[reverse(name)] = SHORTCUT_HELP.get(name, "")
-        except NoReverseMatch:
-            continue
+    help_by_url = {
+        reverse(name): SHORTCUT_HELP.get(name, "") for _label, name, _roles in NAVIGATION
+    }
     return [{**item, "help": help_by_url.get(item["url"], "")} for item in items]
 
 
@@ -57,12 +54,12 @@ def home(request):
     context["server_wide"] = scoping.is_server_wide(user)
     context["shortcuts"] = _shortcuts(_navigation(role, ""))
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     panel = panel_home(user)
     context |= {
         "panel": panel,
         "room": panel.room,
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "watch_url": reverse("credit:credit_watch"),
     }
     return render(request, "home.html", context)

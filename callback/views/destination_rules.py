@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from callback import scoping
 from callback.audit import Actor
 from callback.forms.destination_rules import DestinationRulesForm
+from callback.forms.posting import add_refusal, posted
 from callback.models import Reseller
 from callback.services.destination_rules import may_edit, rules_of, update_destination_rules
 
@@ -22,16 +23,14 @@ STAFF_REFUSED = "Destination rules are managed by administrators and resellers."
 
 
 def _rules_page(request, reseller: Reseller | None):
-    form = DestinationRulesForm(
-        request.POST if request.method == "POST" else None, instance=rules_of(reseller)
-    )
+    form = DestinationRulesForm(posted(request), instance=rules_of(reseller))
     if request.method == "POST" and form.is_valid():
         try:
             update_destination_rules(
                 actor=Actor.from_request(request), reseller=reseller, setup=form.setup()
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, "Destination rules saved.")
             return redirect(request.path)

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import scoping
@@ -11,6 +11,7 @@ from callback.audit import Actor
 from callback.errors import DomainError
 from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
+from callback.forms.posting import add_refusal, posted
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
 from callback.tables.paging import configure_list
@@ -32,11 +33,6 @@ def extension_list(request):
     )
 
 
-def _posted(request):
-    """The form data of a POST (even an empty one, so it shows what is missing), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 def _save_form(form: ExtensionForm, save):
     """`save(organization, setup)` for a valid form; a refusal becomes errors by the fields."""
     if not form.is_valid():
@@ -44,14 +40,14 @@ def _save_form(form: ExtensionForm, save):
     try:
         return save(form.cleaned_data["organization"], form.setup())
     except ValidationError as exc:  # DomainError, NotAllowed, or a model validator
-        form.add_error(None, exc)
+        add_refusal(form, exc)
         return None
 
 
 @require_http_methods(["GET", "POST"])
 def extension_create(request):
     scoping.require_write(request.user)
-    form = ExtensionForm(_posted(request), user=request.user)
+    form = ExtensionForm(posted(request), user=request.user)
     saved = request.method == "POST" and _save_form(
         form,
         lambda organization, setup: services.create_extension(
@@ -71,7 +67,7 @@ def extension_create(request):
 @require_http_methods(["GET", "POST"])
 def extension_edit(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk, write=True)
-    form = ExtensionForm(_posted(request), user=request.user, instance=extension)
+    form = ExtensionForm(posted(request), user=request.user, instance=extension)
     saved = request.method == "POST" and _save_form(
         form,
         lambda organization, setup: services.update_extension(
@@ -91,24 +87,16 @@ def extension_edit(request, pk):
     )
 
 
-def _link(name: str, *args) -> str | None:
-    """The URL of a page another part of the panel provides, or None while it does not exist."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 def extension_detail(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     links = [
-        ("Authorized CallerIDs", _link("callerids:list", extension.pk)),
-        ("Cost report", _link("credit:cost_report", extension.pk)),
-        ("Calls in progress", _link("credit:calls_in_progress", extension.pk)),
+        ("Authorized CallerIDs", reverse("callerids:list", args=[extension.pk])),
+        ("Cost report", reverse("credit:cost_report", args=[extension.pk])),
+        ("Calls in progress", reverse("credit:calls_in_progress", args=[extension.pk])),
     ]
     if can_write:
-        links.append(("Setup", _link("callback:extension_edit", extension.pk)))
+        links.append(("Setup", reverse("callback:extension_edit", args=[extension.pk])))
     return render(
         request,
         "callback/extension_detail.html",

@@ -4,7 +4,6 @@ objects outside the user's scope answer 404, forbidden actions 403."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from callback import scoping, selectors
 from callback.audit import Actor
 from callback.errors import DomainError
 from callback.filters.tenancy import OrganizationFilter, ResellerFilter, UserFilter
+from callback.forms.posting import add_refusal, posted
 from callback.forms.tenancy import (
     OrganizationCreateForm,
     OrganizationEditForm,
@@ -26,23 +26,6 @@ from callback.tables.paging import configure_list
 from callback.tables.tenancy import OrganizationTable, ResellerTable, UserTable
 
 PER_PAGE = 25
-# Service error keys that are named differently in the forms.
-FIELD_ALIASES = {"password": "password1"}
-
-
-def posted(request):
-    """The POST data to bind a form to (even when empty), or None on GET."""
-    return request.POST if request.method == "POST" else None
-
-
-def show_error(form, exc: ValidationError) -> None:
-    """Put a service's error next to the field it names, else at the top of the form."""
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.error_dict.items():
-            field = FIELD_ALIASES.get(key, key)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def list_page(request, *, queryset, filterset_class, table_class, template, **context):
@@ -76,7 +59,7 @@ def reseller_create(request):
                 actor=Actor.from_request(request), **form.cleaned_data
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'Reseller "{reseller.name}" created.')
             return redirect("callback:reseller_list")
@@ -98,7 +81,7 @@ def reseller_edit(request, pk):
                 actor=Actor.from_request(request), reseller=reseller, **form.cleaned_data
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'Reseller "{reseller.name}" saved.')
             if (
@@ -166,7 +149,7 @@ def organization_create(request):
                 actor=Actor.from_request(request), **form.cleaned_data
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'Organization "{organization.name}" created.')
             return redirect("callback:organization_list")
@@ -183,7 +166,7 @@ def organization_edit(request, pk):
                 actor=Actor.from_request(request), organization=organization, **form.cleaned_data
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'Organization "{organization.name}" saved.')
             return redirect("callback:organization_list")
@@ -254,7 +237,7 @@ def user_create(request):
                 reseller=data["reseller"],
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'User "{user.username}" created.')
             return redirect("callback:user_list")
@@ -276,7 +259,7 @@ def user_edit(request, pk):
                 actor=Actor.from_request(request), user=account, **form.cleaned_data
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'User "{account.username}" saved.')
             return redirect("callback:user_list")
@@ -311,7 +294,7 @@ def user_password(request, pk):
                 password=form.cleaned_data["password1"],
             )
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, f'Password of "{account.username}" changed.')
             return redirect("callback:user_edit", pk=account.pk)

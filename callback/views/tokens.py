@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from callback import scoping
 from callback.audit import Actor
+from callback.forms.posting import add_refusal
 from callback.forms.tokens import TokenForm
 from callback.models import ApiToken
 from callback.services import tokens as services
@@ -86,7 +87,7 @@ def token_create(request):
                 permissions=form.cleaned_data["permissions"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_refusal(form, exc)
         else:
             request.session[_SESSION_KEY.format(pk=created.token.pk)] = created.plaintext
             return redirect("callback:token_created", pk=created.token.pk)

@@ -104,7 +104,7 @@ def max_lines() -> int:
 
 def max_unpacked_bytes() -> int:
     """Cap on the unpacked size of an XLSX file: its parts are XML, about 10x the zip."""
-    return getattr(settings, "IMPORT_MAX_UNPACKED_BYTES", 10 * settings.IMPORT_MAX_BYTES)
+    return settings.IMPORT_MAX_UNPACKED_BYTES
 
 
 def _megabytes(size: int) -> str:

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from callback.audit import Actor, event_for, record, snapshot
-from callback.errors import DomainError, NotAllowed
+from callback.errors import DomainError, LicenseExceeded, NotAllowed
 from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import hash_pin
@@ -276,10 +276,10 @@ def edit_callerid(
         else None
     )
     if pin is not None and remove_pin:
-        raise DomainError("Set a new PIN or remove the PIN, not both.", code="pin")
+        raise DomainError("Set a new PIN or remove the PIN, not both.", field="pin")
     new_pin = clean_pin(pin) if pin is not None else ""
     if status is not None and status not in (ENABLED, DISABLED):
-        raise DomainError("Choose Enabled or Disabled.", code="status")
+        raise DomainError("Choose Enabled or Disabled.", field="status")
     try:
         with transaction.atomic():
             counters = None
@@ -305,7 +305,7 @@ def edit_callerid(
                     target.extension_id, [new_number], exclude_pk=target.pk
                 )
                 if clash:
-                    raise DomainError(duplicate_message(clash[new_number]), code="number")
+                    raise DomainError(duplicate_message(clash[new_number]), field="number")
                 target.number = new_number
             if new_pin:
                 target.pin_salt, target.pin_hash = hash_pin(new_pin)
@@ -315,7 +315,10 @@ def edit_callerid(
                 target.wrong_pin_count = 0
             if status is not None and status != target.status:
                 counters.status_changed(target.reseller_id, target.status, status)
-                counters.check_room(verb="Enabling")
+                try:
+                    counters.check_room(verb="Enabling")
+                except LicenseExceeded as exc:  # the status is what was refused
+                    raise LicenseExceeded(exc.messages, field="status") from None
                 target.status = status
                 target.status_reason = ""
                 if status == ENABLED:
@@ -336,7 +339,8 @@ def edit_callerid(
             )
     except IntegrityError:
         raise DomainError(
-            f"{new_number} was added to this extension at the same time; nothing was saved."
+            f"{new_number} was added to this extension at the same time; nothing was saved.",
+            field="number",
         ) from None
     return target
 

@@ -1,7 +1,7 @@
 """Checks on what a user typed for a CallerID, shared by the add, edit and import services.
 
 Each `clean_*` returns the normalized value or raises DomainError with a message a user
-can act on, its `code` naming the field (number, pin, amount, order_number) so the API can
+can act on, its `field` naming the input (number, pin, amount, order_number) so the API can
 put it next to that field. `RowErrors` carries one list of messages per row, so a form can show each
 error next to its row.
 """
@@ -77,13 +77,13 @@ def clean_number(raw: str | None, *, default_country: str | None) -> str:
     try:
         return normalize_number(raw, default_country or None)
     except InvalidNumber as exc:
-        raise DomainError(str(exc), code="number") from None
+        raise DomainError(str(exc), field="number") from None
 
 
 def clean_pin(pin: str | None) -> str:
     pin = (pin or "").strip()
     if pin and not is_valid_pin(pin):
-        raise DomainError("A PIN has 4 to 10 digits.", code="pin")
+        raise DomainError("A PIN has 4 to 10 digits.", field="pin")
     return pin
 
 
@@ -91,7 +91,7 @@ def clean_order_number(text: str | None) -> str:
     text = (text or "").strip()
     if len(text) > ORDER_NUMBER_MAX:
         raise DomainError(
-            f"An order number has at most {ORDER_NUMBER_MAX} characters.", code="order_number"
+            f"An order number has at most {ORDER_NUMBER_MAX} characters.", field="order_number"
         )
     return text
 
@@ -108,18 +108,18 @@ def clean_amount(value, *, decimals: int, allow_negative: bool, currency: str = 
                 value, decimals=decimals, allow_negative=allow_negative, currency=currency
             )
         except ValidationError as exc:
-            raise DomainError(exc.messages[0], code="amount") from None
+            raise DomainError(exc.messages[0], field="amount") from None
     if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int)):
-        raise DomainError("Enter the amount as a decimal number.", code="amount")
+        raise DomainError("Enter the amount as a decimal number.", field="amount")
     value = Decimal(value)
     if not value.is_finite():
-        raise DomainError("Enter the amount as a decimal number.", code="amount")
+        raise DomainError("Enter the amount as a decimal number.", field="amount")
     try:
         return check_amount(
             value, decimals=decimals, allow_negative=allow_negative, currency=currency
         )
     except ValidationError as exc:
-        raise DomainError(exc.messages[0], code="amount") from None
+        raise DomainError(exc.messages[0], field="amount") from None
 
 
 def clean_initial_credit(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from callback import scoping
 from callback.audit import Actor
-from callback.errors import DomainError, LicenseExceeded
+from callback.errors import DomainError
+from callback.forms.posting import add_refusal, posted
 from callerids.forms import SHOWN_ROWS, EditCallerIDForm, NewCallerIDFormSet, OneTimeKeyForm
 from callerids.selectors import room_left
 from callerids.services.callerids import add_callerids, edit_callerid
@@ -20,17 +21,6 @@ from callerids.views.lists import list_url
 from credit.selectors import default_country_notice, get_preferences
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _added_message(result) -> str:
@@ -47,7 +37,7 @@ def callerid_add(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk, write=True)
     preferences = get_preferences()
     may_grant_unlimited = scoping.may_grant_unlimited(request.user)
-    data = _posted(request)
+    data = posted(request)
     key_form = OneTimeKeyForm(data)
     formset = NewCallerIDFormSet(
         data,
@@ -103,7 +93,7 @@ def callerid_add(request, pk):
             "may_grant_unlimited": may_grant_unlimited,
             "decimals": preferences.decimals,
             "currency": preferences.currency,
-            "import_url": _url_or_none("callerids:import", extension.pk),
+            "import_url": reverse("callerids:import", args=[extension.pk]),
             "list_url": list_url(extension),
             **default_country_notice(preferences, may_set_it=scoping.is_admin(request.user)),
         },
@@ -123,7 +113,7 @@ def callerid_edit(request, pk):
         "removed": format_created(callerid.removed_at) if callerid.removed_at else "",
         "list_url": list_url(extension),
         "room": room_left(request.user),
-        "credit_url": _url_or_none("credit:callerid_credit", callerid.pk),
+        "credit_url": reverse("credit:callerid_credit", args=[callerid.pk]),
     }
     if callerid.is_removed:
         # Frozen (SPEC §4): shown read-only; a POST changes nothing.
@@ -136,7 +126,7 @@ def callerid_edit(request, pk):
             status=409 if request.method == "POST" else 200,
         )
     form = EditCallerIDForm(
-        _posted(request),
+        posted(request),
         initial={"number": callerid.number, "status": callerid.status},
         default_country=preferences.default_country or None,
         has_pin=callerid.has_pin,
@@ -152,10 +142,8 @@ def callerid_edit(request, pk):
                 remove_pin=bool(data["remove_pin"]),
                 status=data["status"],
             )
-        except LicenseExceeded as exc:
-            form.add_error("status", exc.messages)
         except DomainError as exc:
-            form.add_error("number" if data["number"] != callerid.number else None, exc.messages)
+            add_refusal(form, exc)
         else:
             messages.success(request, f"CallerID {saved.number} saved.")
             return redirect(list_url(extension))

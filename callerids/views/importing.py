@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,11 +24,8 @@ from credit.selectors import default_country_notice, get_preferences
 ERRORS_SHOWN = 500
 
 
-def _list_url(extension) -> str | None:
-    try:
-        return reverse("callerids:list", args=[extension.pk])
-    except NoReverseMatch:
-        return None
+def _list_url(extension) -> str:
+    return reverse("callerids:list", args=[extension.pk])
 
 
 def _get_job(request, pk, token):

@@ -9,9 +9,9 @@ from django.urls import path
 from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.forms.posting import add_refusal, posted
 from callback.forms.tenancy import LicenseForm
 from callback.services.server_settings import update_license
-from callback.views.tenancy import posted, show_error
 from callerids.selectors import get_license
 
 
@@ -25,7 +25,7 @@ def license_page(request):
         try:
             result = update_license(actor=Actor.from_request(request), **form.cleaned_data)
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,

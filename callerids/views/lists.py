@@ -3,20 +3,18 @@ and the bulk actions (Remove selected with a confirmation, Enable, Disable)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
-from django.db.models import IntegerField, Subquery
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.tables.paging import paginate, pagination
 from callerids.filters import CallerIDFilter
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import CallerIDStatus
 from callerids.selectors import room_left
 from callerids.services.callerids import (
     disable_callerid,
@@ -25,13 +23,10 @@ from callerids.services.callerids import (
     enable_callerids,
     remove_callerids,
 )
-from callerids.tables import PAGE_RANGE, CallerIDTable
+from callerids.tables import CallerIDTable
 from credit.selectors import get_preferences_cached
 
 PER_PAGE = 50
-PAGES_AHEAD = 5  # pages counted past the current one (at least PAGE_RANGE from page 1)
-DEFERRED_JOIN_OFFSET = 1000  # rows skipped from which a page is picked on its ids first
-MAX_PAGE = 10_000_000  # a larger ?page= shows the last page, like any page past the end
 MAX_SELECTED = 1000
 # The list's own parameters: the only ones carried back to it after a POST.
 LIST_PARAMS = ("q", "status", "credit", "sort", "page")
@@ -69,88 +64,6 @@ def _add_link(extension, room) -> tuple[bool, str]:
     return True, ""
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of the list without counting every row (issue 12).
-
-    The rows are counted only up to a few pages past this one (COUNT over a LIMIT: a
-    short index scan however large the extension): num_pages is exact when `more` is
-    False; when `more` is True at least num_pages pages exist and more follow.
-    """
-
-    number: int
-    num_pages: int
-    more: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.more or self.number < self.num_pages
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def shown(self) -> bool:
-        return self.more or self.num_pages > 1
-
-
-class _CappedCount(Subquery):
-    """How many rows a sliced query gives (so at most its LIMIT), as a scalar subquery."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
-    output_field = IntegerField()
-
-
-def _fetch_page(rows, number: int, cap: int) -> list[AuthorizedCallerID]:
-    """One query: the page's rows, each annotated with `rows_counted` (the rows of the
-    search counted up to cap + 1, a subquery run once).
-
-    Deep pages are picked on the ids alone (a deferred join): the offset walks an index
-    of the list's orders (index-only) and only the page's rows are read from the table,
-    so page 1000 costs a few times what page 1 does, not a thousand times. Shallow pages
-    skip it: planning the join costs more than the short offset it saves."""
-    offset = (number - 1) * PER_PAGE
-    counted = _CappedCount(rows.order_by().values("pk")[: cap + 1])
-    if offset < DEFERRED_JOIN_OFFSET:
-        return list(rows.annotate(rows_counted=counted)[offset : offset + PER_PAGE])
-    page_ids = rows.values("pk")[offset : offset + PER_PAGE]
-    return list(
-        AuthorizedCallerID.objects.filter(pk__in=page_ids)
-        .annotate(rows_counted=counted)
-        .order_by(*rows.query.order_by)
-    )
-
-
-def _paginate(rows, page: str | None) -> tuple[Page, list[AuthorizedCallerID]]:
-    """PER_PAGE rows a page; a page past the end shows the last one."""
-    try:
-        number = min(max(int(page or 1), 1), MAX_PAGE)
-    except ValueError:
-        number = 1
-    cap = max(number + PAGES_AHEAD, PAGE_RANGE) * PER_PAGE
-    records = _fetch_page(rows, number, cap)
-    if records:
-        counted = records[0].rows_counted
-    elif number == 1:
-        counted = 0
-    else:  # past the end: count (exactly, the cap is past it too), show the last page
-        counted = rows.order_by()[: cap + 1].count()
-        number = max(1, -(-counted // PER_PAGE))
-        records = _fetch_page(rows, number, cap) if counted else []
-    more = counted > cap
-    num_pages = max(1, -(-min(counted, cap) // PER_PAGE))
-    return Page(number, num_pages, more), records
-
-
 @require_GET
 def callerid_list(request, pk):
     extension = scoping.get_extension_for_user(request.user, pk)
@@ -164,9 +77,9 @@ def callerid_list(request, pk):
     search = filterset.form.cleaned_data
     # Removed CallerIDs are frozen: their list has nothing to select.
     selectable = can_write and search.get("status") != CallerIDStatus.REMOVED
-    page, records = _paginate(rows, request.GET.get("page"))
+    page = paginate(rows, request.GET.get("page"), per_page=PER_PAGE)
     table = CallerIDTable(
-        records,
+        page.object_list,
         extension=extension,
         can_write=can_write,
         selectable=selectable,
@@ -176,10 +89,7 @@ def callerid_list(request, pk):
     )
     room = room_left(request.user)
     add_enabled, add_refusal = _add_link(extension, room) if can_write else (False, "")
-    try:
-        import_url = reverse("callerids:import", args=[extension.pk]) if can_write else None
-    except NoReverseMatch:
-        import_url = None
+    import_url = reverse("callerids:import", args=[extension.pk]) if can_write else None
     return render(
         request,
         "callerids/callerid_list.html",
@@ -189,10 +99,7 @@ def callerid_list(request, pk):
             "table": table,
             "headers": table.headers(),
             "rows_html": table.render_rows(),
-            "page": page,
-            "page_links": table.page_links(page) if page.shown else [],
-            "previous_href": table.querystring("page", page.previous_page_number),
-            "next_href": table.querystring("page", page.next_page_number),
+            "pagination": pagination(page, request.GET),
             "room": room,
             "can_write": can_write,
             "selectable": selectable,

@@ -97,7 +97,7 @@ def add_credit(
     one_time_key: the form's key; a second call with it changes nothing and returns the
     first outcome with already_applied=True.
     amount may also be text as typed ("10.50"; validation.clean_amount parses it).
-    Disabled CallerIDs may be recharged. Raises DomainError (its `code` names the field:
+    Disabled CallerIDs may be recharged. Raises DomainError (its `field` names the input:
     amount, order_number) with SPEC §6's messages, amounts shown as pages show money
     ("Enter an amount or tick Unlimited, not both.", "At most 12.50 EUR can be removed.",
     "Already unlimited; enter a negative amount to set a limit.", "This CallerID was
@@ -108,7 +108,7 @@ def add_credit(
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     preferences = get_preferences()
     if unlimited and amount not in (None, ""):
-        raise DomainError(BOTH, code="amount")
+        raise DomainError(BOTH, field="amount")
     if not unlimited and amount not in (None, ""):
         amount = clean_amount(
             amount,
@@ -161,26 +161,26 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
         if callerid.status == CallerIDStatus.REMOVED:
             raise DomainError(REMOVED)
         if not unlimited and amount is None:
-            raise DomainError(_empty_refusal(actor, callerid), code="amount")
+            raise DomainError(_empty_refusal(actor, callerid), field="amount")
         # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
         holds.expire_holds_of(callerid.pk)
         if order_number:
             used = LedgerEntry.objects.filter(callerid=callerid, order_number=order_number)
             used = used.order_by("id").first()
             if used is not None:
-                raise DomainError(_order_refusal(used), code="order_number")
+                raise DomainError(_order_refusal(used), field="order_number")
         before = snapshot(callerid, CREDIT_FIELDS)
         reseller_id = callerid.extension.organization.reseller_id
         share_before = credit_totals.share_of(callerid)
 
         if callerid.unlimited:
             if unlimited or amount > 0:
-                raise DomainError(ALREADY_UNLIMITED, code="amount")
+                raise DomainError(ALREADY_UNLIMITED, field="amount")
             kind, balance, total = LedgerKind.SET_LIMITED, Decimal("0"), Decimal("0")
             callerid.unlimited = False
         elif unlimited:
             if not scope.may_grant_unlimited(actor):
-                raise NotAllowed("You may not grant Unlimited credit.", code="unlimited")
+                raise NotAllowed("You may not grant Unlimited credit.", field="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
             # Unlimited holds nothing: calls in progress keep running but reserve no
@@ -198,18 +198,18 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
                 raise DomainError(
                     f"At most {removable} can be removed; {held_text} is held by "
                     "calls in progress.",
-                    code="amount",
+                    field="amount",
                 )
             if balance < 0:
                 limit = _limit(callerid.available, preferences)
-                raise DomainError(f"At most {limit} can be removed.", code="amount")
+                raise DomainError(f"At most {limit} can be removed.", field="amount")
             if balance > MAX_BALANCE:
                 limit = _limit(MAX_BALANCE, preferences)
-                raise DomainError(f"A balance holds at most {limit}.", code="amount")
+                raise DomainError(f"A balance holds at most {limit}.", field="amount")
             total = callerid.total + amount
             if total > MAX_BALANCE:
                 limit = _limit(MAX_BALANCE, preferences)
-                raise DomainError(f"The total credit holds at most {limit}.", code="amount")
+                raise DomainError(f"The total credit holds at most {limit}.", field="amount")
             kind = LedgerKind.RECHARGE if amount > 0 else LedgerKind.ADJUSTMENT
 
         entry = ledger.append(

@@ -1,4 +1,6 @@
-"""{% load money %}: {{ value|money }} formats an amount with the server's shown decimals."""
+"""{% load money %}: {% money value %} formats an amount with the server's shown decimals,
+{% currency %} names the server's currency. Both read `charging_preferences` from the
+template's context (credit.context_processors, or the view's own copy)."""
 
 from django import template
 
@@ -8,28 +10,17 @@ from credit.selectors import get_preferences
 register = template.Library()
 
 
-def _decimals(context) -> int:
-    request = context.get("request")
-    cached = getattr(request, "_charging_preferences", None) if request is not None else None
-    if cached is None:
-        cached = get_preferences()
-        if request is not None:
-            request._charging_preferences = cached
-    return cached.decimals
+def _preferences(context):
+    preferences = context.get("charging_preferences")
+    return preferences if preferences is not None else get_preferences()
 
 
 @register.simple_tag(takes_context=True)
 def money(context, value, unlimited=False):
     """{% money value %} -> "12.50"; None or unlimited -> "Unlimited"."""
-    return format_amount(value, _decimals(context), unlimited=bool(unlimited))
+    return format_amount(value, _preferences(context).decimals, unlimited=bool(unlimited))
 
 
 @register.simple_tag(takes_context=True)
 def currency(context):
-    request = context.get("request")
-    _decimals(context)
-    return (
-        request._charging_preferences.currency
-        if request is not None
-        else get_preferences().currency
-    )
+    return _preferences(context).currency

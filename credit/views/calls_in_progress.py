@@ -12,7 +12,6 @@ from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
 from credit.models import CallHold, HoldStatus
-from credit.selectors import get_preferences
 from credit.selectors_holds import calls_in_progress_for_extension
 from credit.services.holds import release_hold
 
@@ -21,7 +20,6 @@ RECENTLY_ENDED = 20
 
 def calls_in_progress(request, pk: int):
     extension = scoping.get_extension_for_user(request.user, pk)
-    request._charging_preferences = get_preferences()  # the {% money %} tag reuses it
     holds = list(calls_in_progress_for_extension(extension.pk))
     ended = list(
         CallHold.objects.filter(

@@ -9,9 +9,9 @@ from django.urls import path
 from callback import scoping, selectors
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.forms.posting import add_refusal, posted
 from callback.forms.tenancy import ChargingForm
 from callback.services.server_settings import update_charging_preferences
-from callback.views.tenancy import posted, show_error
 from credit.selectors import get_preferences
 
 
@@ -29,7 +29,7 @@ def charging_page(request):
         try:
             update_charging_preferences(actor=Actor.from_request(request), **form.cleaned_data)
         except DomainError as exc:
-            show_error(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, "Charging preferences saved.")
             return redirect("credit:charging")

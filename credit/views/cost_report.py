@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.paginator import EmptyPage
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 from callback import scoping
+from callback.tables.paging import configure_list
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
 from credit.charts import cost_charts
 from credit.forms_cost import CostReportForm
@@ -47,18 +46,6 @@ def _quick_picks(base: str, params: QueryDict) -> list[tuple[str, str]]:
     ]
 
 
-def _paginate(table: CostReportTable, page: str | None) -> None:
-    """PER_PAGE rows a page, whatever the URL asks; a page past the end shows the last one."""
-    try:
-        number = max(int(page or 1), 1)
-    except ValueError:
-        number = 1
-    try:
-        table.paginate(page=number, per_page=PER_PAGE)
-    except EmptyPage:
-        table.page = table.paginator.page(table.paginator.num_pages)
-
-
 @require_GET
 def cost_report(request, pk: int):
     extension = scoping.get_extension_for_user(request.user, pk)
@@ -74,11 +61,9 @@ def cost_report(request, pk: int):
     }
     if report is not None:
         preferences = get_preferences()
-        request._charging_preferences = preferences  # the {% money %} tag reuses it
         totals = cost_report_totals(report)
         table = CostReportTable(cost_report_calls(report), decimals=preferences.decimals)
-        RequestConfig(request, paginate=False).configure(table)  # the sort only
-        _paginate(table, request.GET.get("page"))
+        configure_list(request, table, per_page=PER_PAGE)
         context |= {
             "table": table,
             "totals": totals,
@@ -91,6 +76,7 @@ def cost_report(request, pk: int):
                 nonce=getattr(request, "csp_nonce", ""),
             ),
             "currency": preferences.currency,
+            "charging_preferences": preferences,  # the {% money %} tag's
         }
     return render(request, "credit/cost_report.html", context)
 

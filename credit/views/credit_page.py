@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import EmptyPage
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor
 from callback.errors import DomainError
+from callback.forms.posting import add_refusal
+from callback.tables.paging import configure_list
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
@@ -26,50 +27,15 @@ PER_PAGE = 25
 ENDED_HOLDS_SHOWN = 5
 
 
-def _callerids_list_url(callerid) -> str | None:
-    """The extension's CallerIDs list, once that page exists."""
-    try:
-        return reverse("callerids:list", args=[callerid.extension_id])
-    except NoReverseMatch:
-        return None
-
-
-def _paginate(table: RechargeHistoryTable, page: str | None) -> None:
-    """PER_PAGE rows a page, whatever the URL asks; a page past the end shows the last one."""
-    try:
-        number = max(int(page or 1), 1)
-    except ValueError:
-        number = 1
-    try:
-        table.paginate(page=number, per_page=PER_PAGE)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=PER_PAGE)
-
-
 def _history(request, callerid, decimals: int):
     filterset = RechargeHistoryFilter(request.GET, queryset=recharge_history(callerid))
     table = RechargeHistoryTable(filterset.qs, decimals=decimals)
-    _paginate(table, request.GET.get("page"))
+    configure_list(request, table, per_page=PER_PAGE)
     records = [row.record for row in table.page.object_list]
     summaries = calls_after(callerid, [record.pk for record in records])
     for record in records:
         record.calls_after = summaries.get(record.pk)
     return filterset, table
-
-
-def _field_for(message: str) -> str | None:
-    """Where a refusal of the service goes on the form."""
-    if message.startswith(("Order ", "An order number")):
-        return "order_number"
-    if message.startswith(("At most", "Already unlimited", "A balance", "The total", "Enter")):
-        return "amount"
-    return None
-
-
-def _show_refusal(form: AddCreditForm, exc: DomainError) -> None:
-    for message in exc.messages:
-        field = _field_for(message)
-        form.add_error(field if field in form.fields else None, message)
 
 
 def _outcome(result: CreditResult, decimals: int, currency: str) -> str:
@@ -101,7 +67,7 @@ def _apply(request, callerid, form: AddCreditForm, preferences):
             one_time_key=form.cleaned_data["one_time_key"],
         )
     except DomainError as exc:
-        _show_refusal(form, exc)
+        add_refusal(form, exc)
         return None
     outcome = _outcome(result, preferences.decimals, preferences.currency)
     if result.already_applied:
@@ -117,7 +83,6 @@ def callerid_credit(request, pk: int):
     # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).
     callerid = scoping.get_callerid_for_user(request.user, pk, write=posting)
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     form = None
     if scoping.can_write(request.user) and (posting or not callerid.is_removed):
         form = AddCreditForm(
@@ -131,7 +96,7 @@ def callerid_credit(request, pk: int):
             if response is not None:
                 return response
     filterset, table = _history(request, callerid, preferences.decimals)
-    list_url = _callerids_list_url(callerid)
+    list_url = reverse("callerids:list", args=[callerid.extension_id])
     context = {
         "callerid": callerid,
         "extension": callerid.extension,
@@ -139,6 +104,7 @@ def callerid_credit(request, pk: int):
         "filter": filterset,
         "table": table,
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "callerids_list_url": list_url,
         "on_hold": open_holds_of(callerid.pk),
         "ended_holds": list(
@@ -146,8 +112,7 @@ def callerid_credit(request, pk: int):
                 callerid_id=callerid.pk, status__in=[HoldStatus.EXPIRED, HoldStatus.RELEASED]
             ).order_by("-closed_at", "-id")[:ENDED_HOLDS_SHOWN]
         ),
-        "cancel_url": list_url
-        or reverse("callback:extension_detail", args=[callerid.extension_id]),
+        "cancel_url": list_url,
     }
     return render(request, "credit/credit_page.html", context)
 

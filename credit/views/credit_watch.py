@@ -26,7 +26,6 @@ def credit_watch_page(request):
     if state not in CREDIT_STATES:
         raise Http404("Unknown credit state")
     preferences = get_preferences()
-    request._charging_preferences = preferences  # the {% money %} tag reuses it
     rows = list(
         credit_watch(request.user, state).select_related("extension__organization__reseller")[
             : WATCH_LIMIT + 1
@@ -41,6 +40,7 @@ def credit_watch_page(request):
         "limit": WATCH_LIMIT,
         "threshold": low_credit_threshold(),
         "currency": preferences.currency,
+        "charging_preferences": preferences,  # the {% money %} tag's
         "server_wide": scoping.is_server_wide(request.user),
     }
     return render(request, "credit/credit_watch.html", context)

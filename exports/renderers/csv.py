@@ -84,12 +84,9 @@ class CsvRenderer:
         convert = row_converter(columns)
         # The header goes out before the query runs: the download starts at once.
         yield (BOM + writer.writerow([column.header for column in columns])).encode("utf-8")
-        source = exporter.copy_source() if copy_enabled() else None
-        if source is not None:
+        if exporter.csv_copy and copy_enabled():
             # PostgreSQL formats the rows exactly as below (tests/exports/test_csv_copy.py).
-            sql, params = copy_select(
-                source, [column.kind for column in columns], self.decimal_separator, format_cell
-            )
+            sql, params = copy_select(exporter, self.decimal_separator, format_cell)
             yield from copy_rows(sql, params, delimiter=self.delimiter)
             return
         lines = []

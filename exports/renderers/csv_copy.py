@@ -3,8 +3,9 @@
 The general path reads every row into Python, turns each value into a cell (to_cell) and
 each cell into CSV text (cell_formatter, csv.writer); for a million rows that is most of
 the export's time. Here the exporter's own query (scoped, filtered and ordered exactly as
-the general path's) is wrapped in a SELECT that formats every column as those functions
-do, and PostgreSQL writes the CSV:
+the general path's) is wrapped in a SELECT derived from the same column declaration
+(exports.cells.Column: source field, labels, if_empty, Unlimited, constant, or a rule's
+own SQL) that formats every column as those functions do, and PostgreSQL writes the CSV:
 
 - text: NULL and '' stay empty; text beginning with =, +, -, @, tab or CR gets the
   leading apostrophe (the cells.FORMULA_STARTS rule);
@@ -29,11 +30,9 @@ before the connection is opened: the download starts at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -43,11 +42,14 @@ from exports.cells import (
     DATE,
     DATETIME,
     FORMULA_STARTS,
+    IF_NULL,
     INTEGER,
+    KEEP,
     MONEY,
     PHONE,
     TEXT,
     UNLIMITED,
+    Column,
     to_cell,
 )
 
@@ -63,51 +65,12 @@ _FORMULA_CODES_BUT_PLUS = ", ".join(str(ord(start)) for start in FORMULA_STARTS 
 _PLUS = ord("+")
 
 
-@dataclass(frozen=True)
-class CopyColumn:
-    """How the COPY path reads one export column.
-
-    `sql`: an SQL expression over the exporter's values_list row, whose columns are named
-    r.c0, r.c1, … in order; `params` fill its %s placeholders. It yields the column's value,
-    which is then formatted by the column's kind; with `formatted=True` it yields the final
-    CSV text itself (NULL for an empty cell; build it with text_sql() and text_value()).
-    `unlimited` (MONEY): an SQL condition true when the value is Unlimited, no placeholders.
-    `CopyColumn.value(v)`: the same Python value on every row, formatted by to_cell.
-    """
-
-    sql: str = ""
-    params: tuple = ()
-    unlimited: str | None = None
-    formatted: bool = False
-    constant: Any = None
-    is_constant: bool = False
-
-    @classmethod
-    def value(cls, value: Any) -> CopyColumn:
-        return cls(constant=value, is_constant=True)
-
-
-@dataclass(frozen=True)
-class CopySource:
-    """What an exporter offers the COPY path: its queryset (a values_list whose SQL row is
-    r.c0, r.c1, …) and one CopyColumn per export column, in the order of columns()."""
-
-    queryset: Any
-    columns: Sequence[CopyColumn]
-
-
 def copy_enabled() -> bool:
     """On PostgreSQL only, unless switched off (setting or env EXPORT_CSV_COPY=0/false/off),
     and never inside a transaction: COPY's own connection would not see its writes."""
-    if not getattr(settings, "IS_POSTGRES", False):
+    if not settings.IS_POSTGRES or not settings.EXPORT_CSV_COPY:  # settings/base.py
         return False
-    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
-        return False
-    value = getattr(settings, "EXPORT_CSV_COPY", None)
-    if value is None:
-        value = os.environ.get("EXPORT_CSV_COPY", "on").strip().lower()
-        return value not in {"0", "false", "no", "off"}
-    return bool(value)
+    return not connections[DEFAULT_DB_ALIAS].in_atomic_block
 
 
 def text_sql(expr: str) -> str:
@@ -161,36 +124,66 @@ def _cell_sql(kind: str, expr: str, unlimited: str | None, decimal_separator: st
     raise ValueError(f"Unknown column kind {kind!r}")
 
 
-def copy_select(
-    source: CopySource, kinds: Sequence[str], decimal_separator: str, format_cell
-) -> tuple:
-    """The SELECT formatting the exporter's rows: (sql, params) for the database's cursor.
+def _value_sql(column: Column, expr_of: dict[str, str]) -> tuple[str, list]:
+    """(SQL, params) giving the column's value from the exporter's row, as the Python path
+    does (exports.cells.column_values): compute, labels, if_empty, in that order."""
+    if column.compute is not None:
+        if column.sql is None:
+            raise ValueError(f"Column {column.label!r} computes its value without SQL")
+        sql, params = column.sql(*(expr_of[field] for field in column.source_fields))
+        params = list(params)
+    else:
+        sql, params = expr_of[column.source], []
+    if column.labels is not None:
+        cases = " ".join("WHEN %s THEN %s" for _ in column.labels)
+        params = [
+            *params,
+            *(part for value, label in column.labels.items() for part in (value, label)),
+            *params,
+        ]
+        sql = f"CASE ({sql}) {cases} ELSE ({sql})::text END"
+    if column.if_empty is not KEEP:
+        if column.kind not in (TEXT, PHONE):
+            raise ValueError(f"Column {column.label!r}: if_empty in SQL is for text only")
+        if column.if_empty is not None:  # None: the cell's SQL writes '' as empty anyway
+            sql, params = f"COALESCE(NULLIF(({sql})::text, ''), %s)", [*params, column.if_empty]
+    return sql, params
 
-    Three levels: the exporter's query (r.c0, r.c1, …), each column's value (v.v0, …, from
-    its CopyColumn) and each value's CSV text, so each CopyColumn's SQL and placeholders
-    appear once. Projections only: PostgreSQL keeps the inner ORDER BY. `format_cell` is
-    the general path's cell_formatter, for the constant columns and the Unlimited text.
+
+def copy_select(exporter, decimal_separator: str, format_cell) -> tuple:
+    """The SELECT formatting the exporter's rows: (sql, params) for the database's cursor,
+    derived from its column declaration (exports.cells.Column) and its values() queryset.
+
+    Three levels: the exporter's query (r.c0, r.c1, … in the order of its fields()), each
+    column's value (v.v0, …) and each value's CSV text, so each column's SQL and
+    placeholders appear once. Projections only: PostgreSQL keeps the inner ORDER BY.
+    `format_cell` is the general path's cell_formatter, for the constant columns and the
+    Unlimited text.
     """
-    query = source.queryset.query
+    columns = exporter.columns()
+    query = exporter.values().query
     inner, inner_params = query.sql_with_params()
-    width = len(query.values_select) + len(query.annotation_select)
-    names = ", ".join(f"c{i}" for i in range(width))
+    fields = exporter.fields()
+    names = ", ".join(f"c{i}" for i in range(len(fields)))
+    expr_of = {field: f"r.c{i}" for i, field in enumerate(fields)}
     values, value_params, cells, cell_params = [], [], [], []
-    for i, (kind, column) in enumerate(zip(kinds, source.columns, strict=True)):
-        if column.is_constant:
+    for i, column in enumerate(columns):
+        kind = column.kind
+        if column.constant is not KEEP:
             values.append(f"NULL AS v{i}")
             cells.append("NULLIF(%s, '')")
             cell_params.append(format_cell(to_cell(kind, column.constant)))
             continue
-        cast = "::text" if kind in (TEXT, PHONE) and not column.formatted else ""
-        values.append(f"({column.sql}){cast} AS v{i}")
-        value_params.extend(column.params)
-        if column.formatted:
-            cells.append(f"v.v{i}")
-            continue
-        unlimited = None if column.unlimited is None else f"v.u{i}"
-        if unlimited is not None:
-            values.append(f"({column.unlimited}) AS u{i}")
+        sql, params = _value_sql(column, expr_of)
+        cast = "::text" if kind in (TEXT, PHONE) else ""
+        values.append(f"({sql}){cast} AS v{i}")
+        value_params.extend(params)
+        unlimited = None
+        if column.unlimited_if == IF_NULL:
+            unlimited = f"v.v{i} IS NULL"
+        elif column.unlimited_if is not None:
+            values.append(f"({expr_of[column.unlimited_if]}) AS u{i}")
+            unlimited = f"v.u{i}"
         sql, params = _cell_sql(kind, f"v.v{i}", unlimited, decimal_separator, format_cell)
         cells.append(sql)
         cell_params.extend(params)

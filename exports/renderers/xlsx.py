@@ -25,23 +25,23 @@ import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice, repeat
 from xml.sax.saxutils import quoteattr
 
 from django.utils import timezone
 
-from credit.money import FOUR_PLACES
-from credit.money import UNLIMITED as UNLIMITED_TEXT
 from exports.cells import (
     DATE,
     DATETIME,
     FORMULA_STARTS,
+    FOUR_PLACES,
     INTEGER,
     MONEY,
     PHONE,
     PHONE_RE,
     TEXT,
     UNLIMITED,
+    UNLIMITED_TEXT,
     Column,
 )
 from exports.exporters import Exporter
@@ -89,9 +89,8 @@ _SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 
 _NEEDS_ESCAPING = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 # Escaping, or xml:space="preserve" (\s is str.isspace()): one search for the common case.
-_NEEDS_WORK = re.compile(
-    '^\\s|\\s\\Z|[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]'
-).search
+_NEEDS_WORK_PATTERN = '^\\s|\\s\\Z|[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]'
+_NEEDS_WORK = re.compile(_NEEDS_WORK_PATTERN).search
 
 
 def xml_text(text: str) -> str:
@@ -264,62 +263,116 @@ class _Sink:
         return data
 
 
-# The XML of a cell is `<c r="B7"` + its tail. Writers return the tail of a value, by the
-# column's kind, following to_cell()'s rules (tests/exports check them cell by cell).
+# The XML of a cell is `<c r="B7"` + its tail. Each column is written a chunk of rows at a
+# time by its kind's column writer (below), following to_cell()'s rules (tests/exports
+# check them cell by cell): one list comprehension per column and chunk, where the common
+# value costs no Python function call; anything unusual (None, Unlimited, text to escape,
+# a wrong type) goes to the kind's `_slow` function, which applies the rule in full.
 # Tails of few distinct texts (statuses, Yes/No, the currency) are remembered; a column of
 # distinct texts (numbers) stops filling its memory at _TEXT_MEMORY.
 _TEXT_MEMORY = 512
 
-
-def _text_tail(text_of, memory: dict):
-    """Text: an inline string (never run); formula-looking text with the quote prefix.
-    `text_of(value)` -> (text, protected) is to_cell's decision for the column's kind."""
-
-    def tail(value) -> str:
-        text, protected = text_of(value)
-        style = f' s="{_STYLE_PROTECTED}"' if protected else ""
-        space = ""
-        if _NEEDS_WORK(text) is not None:
-            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-            text = xml_text(text)
-        cell = f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-        # Only str keys: True == 1 would otherwise share a tail.
-        if type(value) is str and len(memory) < _TEXT_MEMORY:
-            memory[value] = cell
-        return cell
-
-    return tail
+_PLAIN_TEXT = ' t="inlineStr"><is><t>'
+_END_TEXT = "</t></is></c>"
+# Text written as it is: nothing to escape, no space to preserve, no formula start.
+_NEEDS_CARE = re.compile(f"^[{re.escape(''.join(FORMULA_STARTS))}]|{_NEEDS_WORK_PATTERN}").search
 
 
-def _text_of(value) -> tuple[str, bool]:
-    text = value if type(value) is str else str(value)
-    return text, text.startswith(FORMULA_STARTS)
+def _text_tail(text: str, protected: bool) -> str:
+    """Text: an inline string (never run); formula-looking text with the quote prefix."""
+    style = f' s="{_STYLE_PROTECTED}"' if protected else ""
+    space = ""
+    if _NEEDS_WORK(text) is not None:
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        text = xml_text(text)
+    return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _phone_of(value) -> tuple[str, bool]:
-    text = value if type(value) is str else str(value)
-    if _PHONE_MATCH(text):
-        return text, False
-    return text, text.startswith(FORMULA_STARTS)
+def _text_column(letter: str, is_phone: bool):
+    """TEXT (and PHONE) cells: to_cell's text rule; PHONE writes a valid number as it is."""
+    ref = f'<c r="{letter}'
+    memory: dict = {}
+    remember = memory.get
+
+    def tail_of(value) -> str:
+        text = value if type(value) is str else str(value)
+        if is_phone and _PHONE_MATCH(text):
+            return _text_tail(text, False)
+        return _text_tail(text, text.startswith(FORMULA_STARTS))
+
+    def slow(value, n: str) -> str:
+        return "" if value is None else f'{ref}{n}"{tail_of(value)}'
+
+    def cells(values, numbers):
+        if len(memory) < _TEXT_MEMORY:
+            # The chunk's texts not seen yet, while there is room (only str keys: True == 1
+            # would otherwise share a tail).
+            for value in set(values).difference(memory):
+                if type(value) is str and len(memory) < _TEXT_MEMORY:
+                    memory[value] = tail_of(value)
+        if is_phone:
+            return [
+                f'{ref}{n}"{tail}'
+                if (tail := remember(v)) is not None
+                else f'{ref}{n}"{_PLAIN_TEXT}{v}{_END_TEXT}'
+                if type(v) is str and (_PHONE_MATCH(v) or not _NEEDS_CARE(v))
+                else slow(v, n)
+                for v, n in zip(values, numbers, strict=True)
+            ]
+        return [
+            f'{ref}{n}"{tail}'
+            if (tail := remember(v)) is not None
+            else f'{ref}{n}"{_PLAIN_TEXT}{v}{_END_TEXT}'
+            if type(v) is str and not _NEEDS_CARE(v)
+            else slow(v, n)
+            for v, n in zip(values, numbers, strict=True)
+        ]
+
+    return cells
 
 
-# to_cell(MONEY, UNLIMITED) is the text Unlimited.
-_UNLIMITED_TAIL = _text_tail(_text_of, {})(UNLIMITED_TEXT)
+def _money_column(letter: str):
+    """MONEY: the exact 4-decimal number with the money format; Unlimited as text."""
+    ref = f'<c r="{letter}'
+    head = f' s="{_STYLE_MONEY}"><v>'
+    unlimited = _text_tail(UNLIMITED_TEXT, False)  # to_cell(MONEY, UNLIMITED): the text
+
+    def slow(value, n: str) -> str:
+        if value is None:
+            return ""
+        if value is UNLIMITED:
+            return f'{ref}{n}"{unlimited}'
+        if not isinstance(value, Decimal):
+            raise TypeError(
+                f"A money column takes Decimal or UNLIMITED, not {type(value).__name__}"
+            )
+        return f'{ref}{n}"{head}{value.quantize(FOUR_PLACES) + _ZERO:f}</v></c>'
+
+    def cells(values, numbers):
+        # Adding zero turns a negative zero (-0.0000) into 0.0000.
+        return [
+            f'{ref}{n}"{head}{v.quantize(FOUR_PLACES) + _ZERO:f}</v></c>'
+            if type(v) is Decimal
+            else slow(v, n)
+            for v, n in zip(values, numbers, strict=True)
+        ]
+
+    return cells
 
 
-def _money_tail(value) -> str:
-    if value is UNLIMITED:
-        return _UNLIMITED_TAIL
-    if not isinstance(value, Decimal):
-        raise TypeError(f"A money column takes Decimal or UNLIMITED, not {type(value).__name__}")
-    # Adding zero turns a negative zero (-0.0000) into 0.0000.
-    return f' s="{_STYLE_MONEY}"><v>{value.quantize(FOUR_PLACES) + _ZERO:f}</v></c>'
+def _datetime_column(letter: str, zone):
+    """DATETIME: a serial number in the server time zone, whole seconds, date-time format.
 
-
-def _datetime_tail(zone):
+    The fast path writes _serial()'s digits for days >= 0: seconds * 10**10 / 86400 is
+    never exactly half-way between two integers (86400 = 2**7 * 3**3 * 5**2 leaves a factor
+    27 that 10**10 lacks), so rounding half up is rounding half-even."""
+    ref = f'<c r="{letter}'
+    head = f' s="{_STYLE_DATETIME}"><v>'
     epoch = _EXCEL_EPOCH.toordinal()
 
-    def tail(value) -> str:
+    def slow(value, n: str) -> str:
+        if value is None:
+            return ""
         if not isinstance(value, datetime.datetime):
             raise TypeError(f"A datetime column takes datetime, not {type(value).__name__}")
         if value.tzinfo is not None:
@@ -328,65 +381,119 @@ def _datetime_tail(zone):
         # Whole seconds: what the page shows, and what both formats can hold exactly.
         days = value.toordinal() - epoch
         seconds = value.hour * 3600 + value.minute * 60 + value.second
-        return f' s="{_STYLE_DATETIME}"><v>{_serial(days, seconds)}</v></c>'
+        return f'{ref}{n}"{head}{_serial(days, seconds)}</v></c>'
 
-    return tail
+    def cells(values, numbers):
+        local = [
+            v.astimezone(zone) if type(v) is datetime.datetime and v.tzinfo is not None else v
+            for v in values
+        ]
+        return [
+            f'{ref}{n}"{head}{v.toordinal() - epoch}.'
+            f"{((v.hour * 3600 + v.minute * 60 + v.second) * 10**10 + 43200) // 86400:010d}"
+            "</v></c>"
+            if type(v) is datetime.datetime and v.year >= 1900
+            else slow(v, n)
+            for v, n in zip(local, numbers, strict=True)
+        ]
+
+    return cells
 
 
-def _date_tail(value) -> str:
-    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
-        raise TypeError(f"A date column takes date, not {type(value).__name__}")
-    return f' s="{_STYLE_DATE}"><v>{(value - _EXCEL_EPOCH_DATE).days}</v></c>'
+def _date_column(letter: str):
+    """DATE: a serial number with the date format."""
+    ref = f'<c r="{letter}'
+    head = f' s="{_STYLE_DATE}"><v>'
+
+    def slow(value, n: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+            raise TypeError(f"A date column takes date, not {type(value).__name__}")
+        return f'{ref}{n}"{head}{(value - _EXCEL_EPOCH_DATE).days}</v></c>'
+
+    def cells(values, numbers):
+        return [
+            f'{ref}{n}"{head}{(v - _EXCEL_EPOCH_DATE).days}</v></c>'
+            if type(v) is datetime.date
+            else slow(v, n)
+            for v, n in zip(values, numbers, strict=True)
+        ]
+
+    return cells
 
 
-def _integer_tail(value) -> str:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"An integer column takes int, not {type(value).__name__}")
-    return f"><v>{value}</v></c>"
+def _integer_column(letter: str):
+    """INTEGER: a number."""
+    ref = f'<c r="{letter}'
+
+    def slow(value, n: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"An integer column takes int, not {type(value).__name__}")
+        return f'{ref}{n}"><v>{int(value)}</v></c>'
+
+    def cells(values, numbers):
+        return [
+            f'{ref}{n}"><v>{v}</v></c>' if type(v) is int else slow(v, n)
+            for v, n in zip(values, numbers, strict=True)
+        ]
+
+    return cells
 
 
-def row_writer(columns: list[Column]):
-    """`write(row, row_number) -> XML` of one row, generated for the columns (like
-    namedtuple): one function call per row instead of layers of calls per cell. An empty
-    value (None) writes no cell."""
-    namespace: dict = {}
-    lines = []
+def column_writers(columns: list[Column]) -> list:
+    """One writer per column, chosen by its kind: `cells(values, row_numbers)` -> the XML of
+    the column's cells for a chunk of rows ('' for an empty value: no cell)."""
+    zone = timezone.get_default_timezone()
+    by_kind = {
+        TEXT: lambda letter: _text_column(letter, is_phone=False),
+        PHONE: lambda letter: _text_column(letter, is_phone=True),
+        MONEY: _money_column,
+        DATETIME: lambda letter: _datetime_column(letter, zone),
+        DATE: _date_column,
+        INTEGER: _integer_column,
+    }
+    writers = []
     for i, column in enumerate(columns):
-        ref = f'<c r="{column_letters(i)}{{n}}"'
-        if column.kind in (TEXT, PHONE):
-            memory: dict = {}
-            text_of = _text_of if column.kind == TEXT else _phone_of
-            namespace[f"m{i}"], namespace[f"t{i}"] = memory, _text_tail(text_of, memory)
-            tail = f"(m{i}.get(v{i}) or t{i}(v{i}))"
-        elif column.kind in _TAILS:
-            namespace[f"t{i}"] = _TAILS[column.kind]
-            tail = f"t{i}(v{i})"
-        elif column.kind == DATETIME:
-            namespace[f"t{i}"] = _datetime_tail(timezone.get_default_timezone())
-            tail = f"t{i}(v{i})"
-        else:
+        if column.kind not in by_kind:
             raise ValueError(f"Unknown column kind {column.kind!r}")
-        lines.append(f"    c{i} = '' if v{i} is None else f'{ref}' + {tail}\n")
-    values = "".join(f"v{i}, " for i in range(len(columns)))
-    cells = "".join(f"{{c{i}}}" for i in range(len(columns)))
-    source = (
-        f"def write(row, n):\n    {values}= row\n{''.join(lines)}"
-        f"    return f'<row r=\"{{n}}\">{cells}</row>'\n"
-    )
-    exec(source, namespace)  # noqa: S102 - generated from the columns' kinds only
-    return namespace["write"]
+        writers.append(by_kind[column.kind](column_letters(i)))
+    return writers
 
 
-_TAILS = {MONEY: _money_tail, DATE: _date_tail, INTEGER: _integer_tail}
+def rows_xml(writers, columns_of_chunk: list, first_row_number: int) -> str:
+    """The XML of a chunk of consecutive rows (one list of values per column), numbered from
+    first_row_number, as one string."""
+    count = len(columns_of_chunk[0]) if columns_of_chunk else 0
+    numbers = [str(n) for n in range(first_row_number, first_row_number + count)]
+    starts = [f'<row r="{n}">' for n in numbers]
+    cells = [
+        write(values, numbers) for write, values in zip(writers, columns_of_chunk, strict=True)
+    ]
+    return "".join(chain.from_iterable(zip(starts, *cells, repeat("</row>", count), strict=True)))
 
 
-def _rows_xml(write_row, rows, first_row_number: int) -> str:
-    """The XML of consecutive rows numbered from first_row_number, as one string."""
-    return "".join([write_row(row, n) for n, row in enumerate(rows, first_row_number)])
+def _chunks_of(rows, size: int):
+    """Rows (tuples in the order of the columns) as chunks of one list per column."""
+    rows = iter(rows)
+    while batch := list(islice(rows, size)):
+        yield [list(column) for column in zip(*batch, strict=True)]
 
 
 def write_xlsx(columns: list[Column], rows, *, title: str, money_decimals: int) -> Iterator[bytes]:
     """The workbook for `rows` (tuples of values in the order of `columns`), chunk by chunk."""
+    return write_xlsx_chunks(
+        columns, _chunks_of(rows, ROWS_PER_WRITE), title=title, money_decimals=money_decimals
+    )
+
+
+def write_xlsx_chunks(
+    columns: list[Column], chunks, *, title: str, money_decimals: int
+) -> Iterator[bytes]:
+    """The workbook for `chunks` (each a list of values per column, in the order of
+    `columns`, as Exporter.column_chunks() gives them), chunk by chunk."""
     sink = _Sink()
     archive = zipfile.ZipFile(
         sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
@@ -395,32 +502,30 @@ def write_xlsx(columns: list[Column], rows, *, title: str, money_decimals: int) 
     # The first bytes go out before the query runs: the download starts at once.
     yield sink.take()
 
-    write_row = row_writer(columns)
+    writers = column_writers(columns)
     start = _sheet_start(columns).encode("utf-8")
     end = _SHEET_END.encode("utf-8")
     names = sheet_titles(title)
     titles: list[str] = []
     sheet = None
     in_sheet = 0  # data rows in the current sheet
-    rows = iter(rows)
-    while True:
-        room = MAX_ROWS_PER_SHEET - in_sheet if sheet is not None else 0
-        batch = list(islice(rows, min(ROWS_PER_WRITE, room or MAX_ROWS_PER_SHEET)))
-        if not batch:
-            break
-        if not room:  # the first sheet, or the current one is full
-            if sheet is not None:
-                sheet.write(end)
-                sheet.close()
-            titles.append(next(names))
-            sheet = archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w")
-            sheet.write(start)
-            in_sheet = 0
-        # The header is row 1.
-        sheet.write(_rows_xml(write_row, batch, in_sheet + 2).encode("utf-8"))
-        in_sheet += len(batch)
-        if sink.size >= FLUSH_BYTES:
-            yield sink.take()
+    for chunk in chunks:
+        while chunk and chunk[0]:
+            if sheet is None or in_sheet >= MAX_ROWS_PER_SHEET:
+                if sheet is not None:  # the current sheet is full
+                    sheet.write(end)
+                    sheet.close()
+                titles.append(next(names))
+                sheet = archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w")
+                sheet.write(start)
+                in_sheet = 0
+            room = MAX_ROWS_PER_SHEET - in_sheet
+            part, chunk = [c[:room] for c in chunk], [c[room:] for c in chunk]
+            # The header is row 1.
+            sheet.write(rows_xml(writers, part, in_sheet + 2).encode("utf-8"))
+            in_sheet += len(part[0])
+            if sink.size >= FLUSH_BYTES:
+                yield sink.take()
 
     if sheet is None:  # no rows: one sheet with the header
         titles.append(next(names))
@@ -443,12 +548,9 @@ class XlsxRenderer:
         self.params = params
 
     def render(self, exporter: Exporter) -> Iterator[bytes]:
-        from credit.selectors import get_preferences
-
-        decimals = get_preferences().decimals
-        return write_xlsx(
+        return write_xlsx_chunks(
             exporter.columns(),
-            exporter.rows(),
+            exporter.column_chunks(),
             title=exporter.sheet_title(),
-            money_decimals=decimals,
+            money_decimals=exporter.money_decimals(),
         )

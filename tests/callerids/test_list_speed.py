@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from callback.tables.paging import DEFERRED_JOIN_OFFSET
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.views.lists import DEFERRED_JOIN_OFFSET, PER_PAGE
+from callerids.views.lists import PER_PAGE
 from tests.callerids.pages_support import add, bulk_rows
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -39,13 +39,7 @@ def _calls_this_month(extension, callerid):
 
 def _open_from_the_c_link(page, extension, callerid) -> None:
     report_url = reverse("credit:cost_report", args=[extension.pk]) + f"?callerid={callerid.pk}"
-    try:
-        list_url = reverse("callerids:list", args=[extension.pk])
-    except NoReverseMatch:
-        # The Authorized CallerIDs page does not exist yet: arrive as its C link would.
-        page.goto(report_url)
-        return
-    page.goto(list_url)
+    page.goto(reverse("callerids:list", args=[extension.pk]))
     page.locator(f'a[href="{report_url}"]').first.click()
 
 

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from callback.audit import SYSTEM
@@ -38,14 +38,9 @@ def spend(callerid, amounts):
 
 
 def open_credit_page(page, callerid) -> None:
-    """Through the B link of the CallerIDs list when that page exists, else directly."""
+    """Through the B link of the CallerIDs list (removed CallerIDs are not listed: directly)."""
     credit_url = reverse("credit:callerid_credit", args=[callerid.pk])
-    try:
-        list_url = reverse("callerids:list", args=[callerid.extension_id])
-    except NoReverseMatch:
-        page.goto(credit_url)
-        return
-    page.goto(list_url)
+    page.goto(reverse("callerids:list", args=[callerid.extension_id]))
     links = page.locator(f'a[href="{credit_url}"]')
     if links.count():
         links.first.click()

@@ -1,7 +1,9 @@
 """to_cell(): how each value is written, decided by the column's kind, not the text."""
 
+import ast
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,7 @@ from exports.cells import (
     DATE,
     DATETIME,
     EMPTY,
+    IF_NULL,
     INTEGER,
     MONEY,
     NUMBER,
@@ -17,8 +20,11 @@ from exports.cells import (
     PROTECTED,
     TEXT,
     UNLIMITED,
+    YES_NO,
     Cell,
     Column,
+    column_values,
+    fields_of,
     row_converter,
     to_cell,
 )
@@ -95,3 +101,62 @@ def test_row_converter_agrees_with_to_cell():
     ]
     with pytest.raises(ValueError):
         row_converter(columns)(row[:2])
+
+
+def test_a_column_declaration_gives_each_columns_values_from_the_database_rows():
+    columns = [
+        Column("Number", PHONE, "number"),
+        Column("PIN", TEXT, "has_pin", labels=YES_NO),
+        Column("Total", MONEY, "total", unlimited_if="unlimited"),
+        Column("Left", MONEY, "left", unlimited_if=IF_NULL),
+        Column("By", TEXT, "by", if_empty="manage.py"),
+        Column("Order", TEXT, "order", if_empty=None),
+        Column("Both", TEXT, ("number", "by"), compute=lambda number, by: f"{number}/{by}"),
+        Column("Currency", TEXT, constant="RON"),
+    ]
+    fields = fields_of(columns)
+    assert fields == ("number", "has_pin", "total", "unlimited", "left", "by", "order")
+    chunk = [
+        ("+40721000123", True, Decimal("1"), False, Decimal("2"), "", "A-1"),
+        ("0721", False, None, True, None, None, ""),
+    ]
+
+    values = column_values(columns, fields)(chunk)
+
+    assert [list(row) for row in zip(*values, strict=True)] == [
+        [
+            "+40721000123",
+            "Yes",
+            Decimal("1"),
+            Decimal("2"),
+            "manage.py",
+            "A-1",
+            "+40721000123/",
+            "RON",
+        ],
+        ["0721", "No", UNLIMITED, UNLIMITED, "manage.py", None, "0721/None", "RON"],
+    ]
+    assert column_values(columns, fields)([]) == [[] for _ in columns]
+
+
+def test_the_exports_package_imports_no_domain_app():
+    """exports/ is the bottom of the export code: the domain exporters inject what it needs."""
+    root = Path(__file__).resolve().parents[2] / "exports"
+    domain = {"callback", "callerids", "credit", "notifications", "tenancy", "api"}
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in domain]
+    assert found == []
+
+
+def test_the_money_constants_are_credits():
+    from credit import money
+    from exports import cells
+
+    assert (cells.FOUR_PLACES, cells.UNLIMITED_TEXT) == (money.FOUR_PLACES, money.UNLIMITED)
