@@ -91,11 +91,27 @@ def reseller_of(user) -> Reseller | None:
     return profile.reseller if profile and profile.reseller_id else None
 
 
-def may_grant_unlimited(user) -> bool:
-    if is_admin(user):
-        return True
-    reseller = reseller_of(user)
-    return bool(reseller and reseller.may_grant_unlimited and role_of(user) == Role.RESELLER)
+UNLIMITED_REFUSED = "You may not grant Unlimited credit."
+
+
+def grants_unlimited(*, writes: bool, reseller: Reseller | None) -> bool:
+    """Who may grant Unlimited credit (SPEC §2), the one rule: whoever writes for the whole
+    server (admins, the system, a server-wide provisioning token); whoever writes for a
+    reseller (its users, its provisioning token) when that reseller may; nobody else.
+
+    `reseller`: the row the actor is bound to, None for the whole server.
+    """
+    return writes and (reseller is None or reseller.may_grant_unlimited)
+
+
+def may_grant_unlimited(user, *, reseller: Reseller | None = None) -> bool:
+    """grants_unlimited for a user. `reseller`: a freshly read (locked) row of the user's
+    own reseller, to read the permission from instead of the profile cached on the user."""
+    profile = profile_of(user)
+    if profile is None:
+        return False
+    bound = None if profile.reseller_id is None else (reseller or profile.reseller)
+    return grants_unlimited(writes=can_write(user), reseller=bound)
 
 
 def require_role(user) -> None:

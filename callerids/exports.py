@@ -8,32 +8,11 @@ from callback import scoping
 from callback.exports import ExtensionsExporter, PanelExporter
 from callback.filters.extensions import ExtensionFilter
 from callerids.filters import CallerIDFilter
-from callerids.models import CallerIDStatus
+from callerids.models import CallerIDStatus, status_label, status_label_sql
 from credit.selectors import get_preferences
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, YES_NO, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
-
-_STATUS_LABELS = dict(CallerIDStatus.choices)
-
-
-def _status(status: str, reason: str) -> str:
-    label = _STATUS_LABELS.get(status, status)
-    return f"{label} ({reason})" if reason and status == CallerIDStatus.DISABLED else label
-
-
-def _status_sql(status: str, reason: str) -> tuple[str, list]:
-    """_status() in SQL, for the CSV COPY path (tests/exports/test_csv_copy.py)."""
-    labels = " ".join("WHEN %s THEN %s" for _ in _STATUS_LABELS)
-    return (
-        f"CASE WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || ')' "
-        f"ELSE CASE {status} {labels} ELSE {status} END END",
-        [
-            CallerIDStatus.DISABLED,
-            f"{_STATUS_LABELS[CallerIDStatus.DISABLED]} (",
-            *(part for pair in _STATUS_LABELS.items() for part in pair),
-        ],
-    )
 
 
 @register
@@ -64,8 +43,9 @@ class CallerIDsExporter(PanelExporter):
                 TEXT,
                 ("status", "status_reason"),
                 width=22,
-                compute=_status,
-                sql=_status_sql,
+                # The one status label, in Python and in SQL (callerids.models).
+                compute=status_label,
+                sql=status_label_sql,
             ),
             # Whether there is a PIN: the hash itself is never read.
             Column("PIN", TEXT, "has_pin", width=6, labels=YES_NO),

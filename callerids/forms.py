@@ -14,16 +14,11 @@ from django.core.exceptions import ValidationError
 from callback.errors import DomainError
 from callerids.models import CallerIDStatus
 from callerids.pins import is_valid_pin
-from callerids.services.validation import (
-    MAX_ROWS,
-    ORDER_NUMBER_MAX,
-    NewCallerID,
-    clean_number,
-)
+from callerids.services.validation import MAX_ROWS, NOT_BOTH, NewCallerID, clean_number
+from credit.models import ORDER_NUMBER_MAX
 from credit.money import parse_amount
 
 SHOWN_ROWS = 3  # rows shown open on the add form; the others are one click away
-NOT_BOTH = "Enter an amount or tick Unlimited, not both."
 PIN_MESSAGE = "A PIN has 4 to 10 digits."
 PIN_RESET_HELP = "A new PIN or removing the PIN resets the wrong-PIN count."
 ROW_FIELDS = ("number", "pin", "credit", "order_number")

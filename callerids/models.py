@@ -54,6 +54,41 @@ class CallerIDStatus(models.TextChoices):
     REMOVED = "removed", "Removed"
 
 
+# How a CallerID's status is written (lists, exports): its label, and the reason in brackets
+# when the system disabled it. Declared once here; status_label() writes it in Python and
+# status_label_sql() in SQL (the exports' COPY path), both from these two tables.
+STATUS_LABELS = dict(CallerIDStatus.choices)
+WITH_REASON = {CallerIDStatus.DISABLED: "{label} ({reason})"}
+
+
+def status_label(status: str, reason: str) -> str:
+    label = STATUS_LABELS.get(status, status)
+    template = WITH_REASON.get(status)
+    return template.format(label=label, reason=reason) if template and reason else label
+
+
+def status_label_sql(status: str, reason: str) -> tuple[str, list]:
+    """status_label() as an SQL expression over the columns `status` and `reason`:
+    (sql, params), generated from STATUS_LABELS and WITH_REASON."""
+    whens, params = [], []
+    for value, template in WITH_REASON.items():
+        before, after = template.format(label=STATUS_LABELS[value], reason="\0").split("\0")
+        whens.append(f"WHEN {status} = %s AND {reason} <> '' THEN %s || {reason} || %s")
+        params += [str(value), before, after]
+    for value, label in STATUS_LABELS.items():
+        whens.append(f"WHEN {status} = %s THEN %s")
+        params += [str(value), label]
+    return f"CASE {' '.join(whens)} ELSE {status} END", params
+
+
+# status_reason of a CallerID the PIN check disabled after too many wrong PINs (SPEC §9).
+LOCKED_REASON = "locked"
+# The credit columns: what a credit change writes and what its audit event records.
+CREDIT_FIELDS = ["unlimited", "available", "total"]
+# The refusal of any change to a removed CallerID (it is frozen, SPEC §4).
+REMOVED_MESSAGE = "This CallerID was removed."
+
+
 class AuthorizedCallerID(models.Model):
     extension = models.ForeignKey(
         "callback.CallbackExtension", on_delete=models.PROTECT, related_name="callerids"

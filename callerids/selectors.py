@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
-from callerids.models import License
+from callerids.models import AuthorizedCallerID, License
 
 
 def get_license() -> License:
@@ -28,64 +29,164 @@ def lock_license() -> License:
     return License.objects.select_for_update().get(pk=1)
 
 
-# Room left under the license (SPEC §4): read from the counters, never by counting rows.
+def lock_callerid(pk: int, *, scope: QuerySet[AuthorizedCallerID] | None = None):
+    """The CallerID lock, the only one: its row, locked until the caller's transaction ends
+    (FOR UPDATE of the CallerID's own row only, never of the rows `scope` joins).
+
+    `scope`: a queryset of CallerIDs to find it in (AuthorizedCallerID.DoesNotExist when
+    it is not there); all of them by default. In the project's lock order it comes after
+    the License and Reseller rows (callerids.services.license) and before anything that
+    hangs from the CallerID (its holds, its ledger).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_callerid must run inside transaction.atomic()")
+    return callerid_lock(AuthorizedCallerID.objects.all() if scope is None else scope).get(pk=pk)
+
+
+def callerid_lock(scope: QuerySet[AuthorizedCallerID]) -> QuerySet[AuthorizedCallerID]:
+    """`scope` under the CallerID lock: lock_callerid runs it; the PBX's call report
+    prepares it once as a statement (credit.services.calls)."""
+    return scope.select_for_update(of=("self",))
+
+
+# Room left under the license (SPEC §2, §4): read from the counters, never by counting rows.
 
 
 @dataclass(frozen=True)
 class Room:
-    """How many more CallerIDs may be enabled, as the user may know it.
+    """How many more CallerIDs may be enabled: the server's room and, for a reseller with a
+    share of its own, that share's. The one statement of the rule: every page, the import
+    and every status change (callerids.services.license.CounterLocks) ask a Room, made by
+    room_of().
 
-    left: K, how many more may be enabled now (never negative).
-    used/maximum: the server's count and license, only for admins and server-wide staff
-    (None for reseller-bound users, who never see server figures).
+    server_wide: the user may see the server's figures (admins, server-wide staff); `used`
+    and `maximum` are None otherwise (reseller-bound users never see server figures).
     """
 
-    left: int
-    used: int | None = None
-    maximum: int | None = None
+    server_used: int
+    server_maximum: int
+    reseller_name: str = ""
+    reseller_used: int = 0
+    reseller_maximum: int | None = None  # None: no share of its own (or no reseller)
+    server_wide: bool = False
 
     @property
-    def server_wide(self) -> bool:
-        return self.maximum is not None
+    def server_left(self) -> int:
+        return max(0, self.server_maximum - self.server_used)
+
+    @property
+    def reseller_left(self) -> int | None:
+        if self.reseller_maximum is None:
+            return None
+        return max(0, self.reseller_maximum - self.reseller_used)
+
+    @property
+    def left(self) -> int:
+        """K: how many more may be enabled now (never negative)."""
+        if self.reseller_left is None:
+            return self.server_left
+        return min(self.server_left, self.reseller_left)
+
+    @property
+    def used(self) -> int | None:
+        return self.server_used if self.server_wide else None
+
+    @property
+    def maximum(self) -> int | None:
+        return self.server_maximum if self.server_wide else None
 
     @property
     def text(self) -> str:
         if self.server_wide:
-            return f"{self.used} of {self.maximum} active authorized CallerIDs used on this server"
+            return (
+                f"{self.server_used} of {self.server_maximum} active authorized CallerIDs "
+                "used on this server"
+            )
         return f"You can add {self.left} more"
+
+    def server_refusal(self, added: int, *, verb: str) -> str:
+        """The refusal of `added` more on the server ("Enabling 50 would exceed the license
+        by 40."), or "" when they fit. A license lowered below the count refuses any."""
+        excess = self.server_used + added - self.server_maximum
+        if added > 0 and excess > 0:
+            return f"{verb} {added} would exceed the license by {excess}."
+        return ""
+
+    def share_refusal(self, added: int, *, verb: str) -> str:
+        """The refusal of `added` more within the reseller's share, or "" when they fit."""
+        if added <= 0 or self.reseller_maximum is None:
+            return ""
+        excess = self.reseller_used + added - self.reseller_maximum
+        if excess > 0:
+            return (
+                f"{verb} {added} would exceed the share of the license of "
+                f"{self.reseller_name} by {excess}."
+            )
+        return ""
+
+    def as_dict(self) -> dict:
+        """The room as an import report keeps it."""
+        return {
+            "server_left": self.server_left,
+            "reseller_left": self.reseller_left,
+            "reseller_name": self.reseller_name,
+            "left": self.left,
+        }
+
+
+def room_of(license: License, reseller=None, *, server_wide: bool = False) -> Room:
+    """The room under `license` (the License row) and, with `reseller` (a Reseller row),
+    under its share: the one function every room and every license refusal comes from."""
+    if reseller is None:
+        return Room(
+            server_used=license.active_callerids,
+            server_maximum=license.max_active_callerids,
+            server_wide=server_wide,
+        )
+    return Room(
+        server_used=license.active_callerids,
+        server_maximum=license.max_active_callerids,
+        reseller_name=reseller.name,
+        reseller_used=reseller.active_callerids,
+        reseller_maximum=reseller.max_active_callerids,
+        server_wide=server_wide,
+    )
+
+
+# For a user without a role: nothing may be added.
+NO_ROOM = Room(server_used=0, server_maximum=0)
+
+
+def _fresh_reseller(reseller):
+    """The Reseller row of `reseller` (a Reseller or its id) with freshly read counters."""
+    from callback.models import Reseller
+
+    reseller_id = getattr(reseller, "pk", reseller)
+    if reseller_id is None:
+        return None
+    return (
+        Reseller.objects.filter(pk=reseller_id)
+        .only("name", "max_active_callerids", "active_callerids")
+        .first()
+    )
 
 
 def room_for_reseller(reseller) -> int:
     """K for one reseller (a Reseller or its id; None = no reseller): the smaller of the
     server's room and the reseller's own share, from freshly read counters."""
-    from callback.models import Reseller
-
-    license = get_license()
-    left = max(0, license.max_active_callerids - license.active_callerids)
-    reseller_id = getattr(reseller, "pk", reseller)
-    if reseller_id is not None:
-        share = (
-            Reseller.objects.filter(pk=reseller_id)
-            .values_list("max_active_callerids", "active_callerids")
-            .first()
-        )
-        if share is not None and share[0] is not None:
-            left = min(left, max(0, share[0] - share[1]))
-    return left
+    return room_of(get_license(), _fresh_reseller(reseller)).left
 
 
-def room_left(user) -> Room:
+def room_left(user, *, reseller=None) -> Room:
     """The room line of the CallerIDs pages for `user` (admins/server-wide staff: N of M
-    used on the server; resellers and their staff: K more). Users without a role: 0."""
+    used on the server; resellers and their staff: K more). Users without a role: 0.
+
+    `reseller` (a loaded Reseller row, e.g. the extension's): server-wide users' room
+    also within its share; reseller-bound users always get their own reseller's."""
     from callback import scoping
 
     if scoping.role_of(user) is None:
-        return Room(left=0)
+        return NO_ROOM
     if scoping.is_server_wide(user):
-        license = get_license()
-        return Room(
-            left=max(0, license.max_active_callerids - license.active_callerids),
-            used=license.active_callerids,
-            maximum=license.max_active_callerids,
-        )
-    return Room(left=room_for_reseller(scoping.reseller_id_of(user)))
+        return room_of(get_license(), reseller, server_wide=True)
+    return room_of(get_license(), _fresh_reseller(scoping.reseller_id_of(user)))

@@ -23,10 +23,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from callback.tables.paging import querystring_with
 from callerids.filters import SORTS
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus, status_label
 from credit.money import format_amount
 
-LOCKED_REASON = "locked"
 EMPTY_TEXT = "No authorized CallerIDs match."
 EMPTY_LIST_TEXT = "No authorized CallerIDs yet."
 SEARCH_PARAMS = ("q", "status", "credit")
@@ -53,13 +52,11 @@ def status_text(callerid: AuthorizedCallerID) -> str:
 
     A PIN lock names the limit stored when it happened, not the extension's setting today.
     """
-    if callerid.status == CallerIDStatus.DISABLED and callerid.status_reason:
-        if callerid.status_reason == LOCKED_REASON:
-            if callerid.locked_after_pins is None:
-                return "Locked after too many wrong PINs"
-            return f"Locked after {callerid.locked_after_pins} wrong PINs"
-        return f"Disabled ({callerid.status_reason})"
-    return callerid.get_status_display()
+    if callerid.status == CallerIDStatus.DISABLED and callerid.status_reason == LOCKED_REASON:
+        if callerid.locked_after_pins is None:
+            return "Locked after too many wrong PINs"
+        return f"Locked after {callerid.locked_after_pins} wrong PINs"
+    return status_label(callerid.status, callerid.status_reason)
 
 
 def format_created(value) -> str:

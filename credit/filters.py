@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from callback.dates import DayFilter
+from credit.models import ORDER_NUMBER_MAX
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:
@@ -40,7 +41,10 @@ class RechargeHistoryFilter(django_filters.FilterSet):
     in the server time zone."""
 
     order_number = django_filters.CharFilter(
-        label="Order number", field_name="order_number", lookup_expr="icontains", max_length=64
+        label="Order number",
+        field_name="order_number",
+        lookup_expr="icontains",
+        max_length=ORDER_NUMBER_MAX,
     )
     # DayFilter refuses a date near the calendar's ends: filter_to adds a day to it.
     date_from = DayFilter(label="From", method="filter_from")

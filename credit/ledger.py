@@ -1,8 +1,8 @@
 """The ledger's primitives, used by every service that moves credit (SPEC §6.1).
 
-Callers own the transaction: lock the CallerID row first (lock_callerid), compute the new
-balance in Python Decimal, then append the row and write the absolute balance. Never SQL
-arithmetic on money: SQLite stores decimals as floating point.
+Callers own the transaction: lock the CallerID row first (callerids.selectors.lock_callerid),
+compute the new balance in Python Decimal, then append the row and write the absolute
+balance. Never SQL arithmetic on money: SQLite stores decimals as floating point.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 from callback.audit import Actor
 from callback.prepared import Statement
@@ -21,14 +21,6 @@ from callerids.models import AuthorizedCallerID
 from credit.models import Call, LedgerEntry, LedgerKind
 from credit.money import MAX_BALANCE, format_money, quantize4
 from credit.selectors import get_preferences
-
-
-def lock_callerid(pk: int) -> AuthorizedCallerID:
-    """The CallerID row locked until the caller's transaction ends (must be inside atomic)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_callerid must run inside transaction.atomic()")
-    return AuthorizedCallerID.objects.select_for_update().get(pk=pk)
-
 
 _WRITE_BALANCE = Statement(
     "write_balance", "UPDATE callerids_authorizedcallerid SET available = %s WHERE id = %s"

@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.db import models
 
+# The longest order number a credit change may carry (SPEC §5.1).
+ORDER_NUMBER_MAX = 64
+
 
 class ChargingPreferences(models.Model):
     """One row: server currency, decimals shown, default country for phone numbers."""
@@ -58,7 +61,7 @@ class LedgerEntry(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     # None while unlimited.
     balance_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    order_number = models.CharField(max_length=64, blank=True)
+    order_number = models.CharField(max_length=ORDER_NUMBER_MAX, blank=True)
     # The money form's one-time key (SPEC §6); None for rows not made by a form.
     one_time_key = models.UUIDField(null=True, blank=True, unique=True)
     call = models.OneToOneField(

@@ -67,11 +67,10 @@ class ExtensionSetup:
 
 
 def _check_actor(actor: Actor, organization: Organization, setup: ExtensionSetup) -> None:
+    """As the CallerID services: 403 for read-only roles, 404 for an organization the actor
+    does not see; NotAllowed for a setup the actor's role may not choose."""
     user = actor.user
-    if not scoping.can_write(user):
-        raise NotAllowed("Your role is read-only.")
-    if not scoping.organizations_for(user).filter(pk=organization.pk).exists():
-        raise NotAllowed({"organization": "Choose one of your organizations."})
+    scoping.get_organization_for_user(user, organization.pk, write=True)
     if setup.return_mode == ReturnMode.CALLER and not scoping.is_admin(user):
         raise NotAllowed({"return_mode": CALLER_MODE_ADMIN_ONLY})
 
@@ -119,9 +118,10 @@ def create_extension(
 ) -> CallbackExtension:
     """Create an extension in `organization` with `setup`.
 
-    Requires a writing role with the organization in scope; only admins may use the
-    "to the caller callerID" mode. Raises NotAllowed or DomainError (dict keyed by field)
-    when a rule is broken, including a number already used on the server. Writes one
+    Requires a writing role (else PermissionDenied) with the organization in scope (else
+    Http404, as the CallerID services answer for what the actor does not see); only admins
+    may use the "to the caller callerID" mode. Raises NotAllowed or DomainError (dict keyed
+    by field) when a rule is broken, including a number already used on the server. Writes one
     `extension.create` audit event.
     """
     with transaction.atomic():
@@ -160,7 +160,7 @@ def update_extension(
         locked.organization = Organization.objects.select_related("reseller").get(
             pk=locked.organization_id
         )
-        _check_actor(actor, locked.organization, setup)
+        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
         _check_actor(actor, organization, setup)
         # Its CallerIDs count against its reseller's share, and its calls (callers'
         # numbers, destinations, costs) are that reseller's data: neither may follow the
@@ -198,9 +198,7 @@ def _set_active(*, actor: Actor, extension: CallbackExtension, active: bool) -> 
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        if not scoping.extensions_for(actor.user).filter(pk=locked.pk).exists():
-            raise NotAllowed("This extension is not in your scope.")
-        scoping.require_write(actor.user)
+        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
         if locked.active != active:
             locked.active = active
             locked.save(update_fields=["active"])
@@ -256,9 +254,7 @@ def delete_extension(*, actor: Actor, extension: CallbackExtension) -> None:
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        if not scoping.extensions_for(actor.user).filter(pk=locked.pk).exists():
-            raise NotAllowed("This extension is not in your scope.")
-        scoping.require_write(actor.user)
+        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
         reasons = deletion_blockers(locked)
         if reasons:
             raise DomainError(

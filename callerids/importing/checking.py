@@ -2,8 +2,8 @@
 
 `evaluate` turns raw lines into good rows (numbers normalized, PINs hashed, credits parsed)
 and bad lines with their reasons; `find_existing` adds "already on this extension" with one
-query per chunk of numbers; `room_for` says how many CallerIDs the license still allows;
-`build_report` makes the JSON report the pages show.
+query per chunk of numbers; `room_problem` words the license room (callerids.selectors.Room)
+for the whole file; `build_report` makes the JSON report the pages show.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from callback.models import Reseller
 from callback.phone import InvalidNumber, normalize_number
 from callerids.importing.reading import RawLine
-from callerids.models import AuthorizedCallerID, CallerIDStatus, License
+from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import hash_pin, is_valid_pin
+from callerids.selectors import Room
+from credit.models import ORDER_NUMBER_MAX
 from credit.money import parse_amount, quantize4
 
-ORDER_NUMBER_MAX = 64
 PREVIEW_ROWS = 20
 UNLIMITED_WORDS = frozenset({"u", "unlimited"})
 
@@ -272,38 +272,9 @@ def find_existing(evaluation: Evaluation, *, extension_id: int) -> None:
     evaluation.drop_bad_rows()
 
 
-@dataclass(frozen=True)
-class Room:
-    server_left: int
-    reseller_left: int | None  # None: the reseller has no own cap
-    reseller_name: str
-
-    @property
-    def left(self) -> int:
-        if self.reseller_left is None:
-            return self.server_left
-        return min(self.server_left, self.reseller_left)
-
-    def as_dict(self) -> dict:
-        return {
-            "server_left": self.server_left,
-            "reseller_left": self.reseller_left,
-            "reseller_name": self.reseller_name,
-            "left": self.left,
-        }
-
-
-def room_for(*, license: License, reseller: Reseller) -> Room:
-    """How many more enabled CallerIDs the server and the reseller's share allow."""
-    server_left = max(0, license.max_active_callerids - license.active_callerids)
-    reseller_left = None
-    if reseller.max_active_callerids is not None:
-        reseller_left = max(0, reseller.max_active_callerids - reseller.active_callerids)
-    return Room(server_left=server_left, reseller_left=reseller_left, reseller_name=reseller.name)
-
-
 def room_problem(needed: int, room: Room) -> str:
-    """The "no license room" reason for the whole file, or ""."""
+    """The Check's "no license room" reason for the whole file, or "" (the room is the one
+    rule's, callerids.selectors.room_of; Confirm refuses through CounterLocks.check_room)."""
     if needed <= room.left:
         return ""
     where = [f"the server has {room.server_left:,} left"]
@@ -350,9 +321,11 @@ def build_report(
     header: bool,
     lines: int,
     context: Context,
+    room_error: str | None = None,
 ) -> dict:
     """The JSON report of a check: counts, totals, the first lines, the first
-    REPORT_ERRORS_MAX bad lines and how many there are."""
+    REPORT_ERRORS_MAX bad lines and how many there are. `room_error`: the license's
+    refusal when the caller asked the rule itself (Confirm), else the Check's wording."""
     rows = evaluation.rows
     total_credit = sum((row.credit for row in rows if not row.unlimited), Decimal(0))
     errors = bad_lines(evaluation)
@@ -360,7 +333,8 @@ def build_report(
     for item in evaluation.preview:
         reasons = evaluation.errors.get(item["line"])
         preview.append({**item, "error": " ".join(reasons) if reasons else ""})
-    room_error = room_problem(len(rows), room)
+    if room_error is None:
+        room_error = room_problem(len(rows), room)
     return {
         "file_name": file_name,
         "format": file_format,

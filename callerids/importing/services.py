@@ -1,10 +1,11 @@
 """The two steps of an import (SPEC §5.2): Check (keeps the file's prepared rows) and
 Confirm (saves every CallerID, or none).
 
-License rules (SPEC §4), kept here on their own: only enabled CallerIDs count; the License
-row is locked first, then the Reseller row (project-wide lock order License → Reseller →
-CallerIDs); the room is the server's and the reseller's share; both counters change in
-the same transaction as the new CallerIDs.
+License (SPEC §4): Confirm goes through the rule of every status change
+(callerids.services.license): the same locks in the same order (License → Reseller), the
+same room (callerids.selectors.room_of) and the same refusal ("Importing 3 would exceed the
+license by 1."), shown as the new report's room error; both counters change in the same
+transaction as the new CallerIDs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor, record
-from callback.models import CallbackExtension, Reseller, Role
+from callback.errors import LicenseExceeded
+from callback.models import CallbackExtension, Reseller
 from callerids.importing import checking, progress
 from callerids.importing.reading import FileRefused, read_file
 from callerids.models import (
@@ -31,7 +33,7 @@ from callerids.models import (
     ImportProgress,
     ImportState,
 )
-from callerids.selectors import get_license
+from callerids.selectors import get_license, room_of
 from callerids.services import credit_totals
 from callerids.services.license import lock_counters
 from credit.models import LedgerEntry, LedgerKind
@@ -62,13 +64,10 @@ def _context(user, *, reseller: Reseller | None = None) -> checking.Context:
     """Today's rules. With `reseller` (the locked row of the extension's reseller), the
     Unlimited permission is read from it rather than from the user's cached profile."""
     preferences = get_preferences()
-    may_grant = scoping.may_grant_unlimited(user)
-    if reseller is not None and not scoping.is_admin(user):
-        may_grant = scoping.role_of(user) == Role.RESELLER and reseller.may_grant_unlimited
     return checking.Context(
         default_country=preferences.default_country or "",
         decimals=preferences.decimals,
-        may_grant_unlimited=may_grant,
+        may_grant_unlimited=scoping.may_grant_unlimited(user, reseller=reseller),
         currency=preferences.currency,
     )
 
@@ -125,7 +124,7 @@ def run_check(*, job: ImportJob) -> ImportJob:
     context = _context(user)
     evaluation = checking.evaluate(result.lines, context)
     checking.find_existing(evaluation, extension_id=job.extension_id)
-    room = checking.room_for(license=get_license(), reseller=_reseller_of(job.extension))
+    room = room_of(get_license(), _reseller_of(job.extension))
     report = checking.build_report(
         evaluation=evaluation,
         room=room,
@@ -218,13 +217,13 @@ def _store_report(job: ImportJob, rows: list[checking.Row], actor: Actor) -> dic
         rows, checked_with=checking.Context.from_dict(job.context), context=context
     )
     checking.find_existing(evaluation, extension_id=extension.pk)
-    room = checking.room_for(license=get_license(), reseller=_reseller_of(extension))
+    room = room_of(get_license(), _reseller_of(extension))
     report = _report(job, evaluation, room, context)
     _save_changed(job, report, evaluation, context)
     return report
 
 
-def _report(job, evaluation, room, context) -> dict:
+def _report(job, evaluation, room, context, room_error: str | None = None) -> dict:
     old = job.report
     report = checking.build_report(
         evaluation=evaluation,
@@ -234,6 +233,7 @@ def _report(job, evaluation, room, context) -> dict:
         header=old.get("header", False),
         lines=old.get("lines", 0),
         context=context,
+        room_error=room_error,
     )
     # The preview keeps the lines of the file as first shown; bad ones get today's reasons.
     report["preview"] = [
@@ -258,7 +258,7 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
         # The project-wide counter locks (License → Reseller): the room read below stays
         # true until we commit, so no concurrent add or enable can take the same places.
         counters = lock_counters([reseller_id])
-        license, reseller = counters.license, counters.resellers[reseller_id]
+        reseller = counters.resellers[reseller_id]
         # The job row last: two Confirms of one job queue here; the second sees "imported".
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.state == ImportState.IMPORTED:
@@ -268,8 +268,15 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
             rows, checked_with=checking.Context.from_dict(job.context), context=context
         )
         checking.find_existing(evaluation, extension_id=extension.pk)
-        room = checking.room_for(license=license, reseller=reseller)
-        report = _report(job, evaluation, room, context)
+        # The license as for every status change: the same rule, the same refusal.
+        counters.add(reseller_id, len(evaluation.rows))
+        try:
+            counters.check_room(verb="Importing")
+            room_error = ""
+        except LicenseExceeded as exc:
+            room_error = " ".join(exc.messages)
+        room = room_of(counters.license, reseller)
+        report = _report(job, evaluation, room, context, room_error)
         if (
             not report["ok"]
             or evaluation.renumbered
@@ -281,7 +288,6 @@ def _confirm_locked(*, actor: Actor, job: ImportJob, rows, side) -> Outcome:
             side.update(progress.SAVING, 0)
             _insert(actor=actor, extension=extension, rows=evaluation.rows, side=side)
             count = len(evaluation.rows)
-            counters.add(reseller_id, count)
             counters.save()
             totals = credit_totals.TotalsChange()
             for row in evaluation.rows:

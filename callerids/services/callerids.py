@@ -20,10 +20,16 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from callback import scoping
 from callback.audit import Actor, event_for, record, snapshot
 from callback.errors import DomainError, LicenseExceeded, NotAllowed
 from callback.models import AuditEvent
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import (
+    CREDIT_FIELDS,
+    REMOVED_MESSAGE,
+    AuthorizedCallerID,
+    CallerIDStatus,
+)
 from callerids.pins import hash_pin
 from callerids.services import credit_totals, scope
 from callerids.services.license import lock_counters, lock_for_status_change
@@ -47,8 +53,6 @@ ZERO = credit_totals.ZERO
 
 ADD_ACTION = "callerid.add"
 AUDIT_FIELDS = ["number", "status", "status_reason", "pin_hash", "wrong_pin_count"]
-CREDIT_FIELDS = ["unlimited", "available", "total"]
-REMOVED_MESSAGE = "This CallerID was removed."
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
         else:
             seen[clean.number] = index
     if any(c is not None and c.unlimited for c in cleaned) and not scope.may_grant_unlimited(actor):
-        raise NotAllowed("You may not grant Unlimited credit.")
+        raise NotAllowed(scoping.UNLIMITED_REFUSED)
 
     reseller = _reseller_of_extension(extension)
     with transaction.atomic():
@@ -295,7 +299,7 @@ def edit_callerid(
                 reseller = target.reseller
             else:
                 # The row lock keeps two edits of the same CallerID apart.
-                target = scope.lock_callerid(actor, callerid)
+                target = scope.locked_callerid(actor, callerid)
                 reseller = target.extension.organization.reseller
             if target.status == REMOVED:
                 raise DomainError(REMOVED_MESSAGE)

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from callback.errors import LicenseExceeded
 from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
-from callerids.selectors import lock_license
+from callerids.selectors import lock_license, room_of
 
 ENABLED = CallerIDStatus.ENABLED
 
@@ -39,26 +39,20 @@ class CounterLocks:
         self.add(reseller_id, (new == ENABLED) - (old == ENABLED))
 
     def check_room(self, *, verb: str) -> None:
-        """LicenseExceeded when the recorded increase passes the server or a reseller's cap.
+        """LicenseExceeded when the recorded increase passes the server or a reseller's cap
+        (the refusals of callerids.selectors.Room, the one room rule).
 
         Only increases are checked: lowering the license below the count keeps existing
         CallerIDs enabled and refuses new activations.
         """
-        added = sum(self.deltas.values())
-        if added > 0:
-            excess = self.license.active_callerids + added - self.license.max_active_callerids
-            if excess > 0:
-                raise LicenseExceeded(f"{verb} {added} would exceed the license by {excess}.")
+        refusal = room_of(self.license).server_refusal(sum(self.deltas.values()), verb=verb)
         for reseller_id, delta in sorted(self.deltas.items()):
-            reseller = self.resellers[reseller_id]
-            if delta <= 0 or reseller.max_active_callerids is None:
-                continue
-            excess = reseller.active_callerids + delta - reseller.max_active_callerids
-            if excess > 0:
-                raise LicenseExceeded(
-                    f"{verb} {delta} would exceed the share of the license of {reseller.name} "
-                    f"by {excess}."
-                )
+            if refusal:
+                break
+            room = room_of(self.license, self.resellers[reseller_id])
+            refusal = room.share_refusal(delta, verb=verb)
+        if refusal:
+            raise LicenseExceeded(refusal)
 
     def save(self) -> None:
         """Write the counters as absolute values (computed under the locks)."""

@@ -27,17 +27,16 @@ from django.db import transaction
 from callback import scoping
 from callback.audit import Actor, record
 from callback.models import ApiToken
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
+from callerids.selectors import lock_callerid
 from callerids.services.license import lock_for_status_change
-from credit.ledger import lock_callerid
 from notifications import services as notifications
 from notifications.models import EventType
 
 OK = "ok"
 PIN_INVALID = "pin_invalid"
 LOCKED = "locked"
-LOCKED_REASON = "locked"
 # wrong_pin_count is a small integer; with no limit (0) guessing never stops, the count must.
 _COUNT_CEILING = 32767
 

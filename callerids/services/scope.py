@@ -20,6 +20,7 @@ from callback import scoping
 from callback.audit import Actor
 from callback.models import CallbackExtension, Reseller
 from callerids.models import AuthorizedCallerID
+from callerids.selectors import lock_callerid
 
 
 def is_system(actor: Actor) -> bool:
@@ -39,13 +40,13 @@ def may_grant_unlimited(actor: Actor) -> bool:
     if actor.user is not None:
         return scoping.may_grant_unlimited(actor.user)
     if actor.token is None:
-        return True
-    if not actor.token.may_provision:
-        return False
-    if actor.token.reseller_id is None:
-        return True
-    reseller = Reseller.objects.filter(pk=actor.token.reseller_id).first()
-    return bool(reseller and reseller.may_grant_unlimited)
+        return scoping.grants_unlimited(writes=True, reseller=None)
+    reseller = None
+    if actor.token.reseller_id is not None:
+        reseller = Reseller.objects.filter(pk=actor.token.reseller_id).first()
+        if reseller is None:
+            return False
+    return scoping.grants_unlimited(writes=actor.token.may_provision, reseller=reseller)
 
 
 def scoped_callerids(actor: Actor) -> QuerySet[AuthorizedCallerID]:
@@ -94,14 +95,14 @@ def get_extension(actor: Actor, extension) -> CallbackExtension:
     return found
 
 
-def lock_callerid(actor: Actor, callerid) -> AuthorizedCallerID:
-    """The CallerID row locked (FOR UPDATE of its own row only), with its extension,
+def locked_callerid(actor: Actor, callerid) -> AuthorizedCallerID:
+    """callerids.selectors.lock_callerid within the actor's scope, with its extension,
     organization and reseller loaded; 404 out of scope, 403 for read-only roles.
 
     Must run inside the caller's transaction.atomic().
     """
     try:
-        found = scoped_callerids(actor).select_for_update(of=("self",)).get(pk=pk_of(callerid))
+        found = lock_callerid(pk_of(callerid), scope=scoped_callerids(actor))
     except AuthorizedCallerID.DoesNotExist:
         raise Http404("Not found") from None
     require_write(actor)

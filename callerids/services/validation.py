@@ -18,11 +18,12 @@ from callback.errors import DomainError
 from callback.phone import InvalidNumber, normalize_number
 from callerids.models import AuthorizedCallerID
 from callerids.pins import is_valid_pin
+from credit.models import ORDER_NUMBER_MAX
 from credit.money import check_amount, parse_amount
 
 MAX_ROWS = 10  # the add form's rows
 API_MAX_ROWS = 1000  # rows of one provisioning API request (SPEC §13)
-ORDER_NUMBER_MAX = 64
+NOT_BOTH = "Enter an amount or tick Unlimited, not both."
 
 
 class RowErrors(DomainError):
@@ -128,7 +129,7 @@ def clean_initial_credit(
     """(amount, unlimited) for a new CallerID: an amount 0..1,000,000 or Unlimited."""
     if unlimited:
         if credit is not None and credit != "":
-            raise DomainError("Enter an amount or tick Unlimited, not both.")
+            raise DomainError(NOT_BOTH)
         return None, True
     if credit is None or credit == "":
         return Decimal("0"), False

@@ -18,7 +18,7 @@ from callerids.forms_import import ImportUploadForm
 from callerids.importing import background, checking
 from callerids.importing.services import job_for
 from callerids.models import ImportState
-from callerids.selectors import get_license
+from callerids.selectors import get_license, room_of
 from credit.selectors import default_country_notice, get_preferences
 
 ERRORS_SHOWN = 500
@@ -39,7 +39,7 @@ def _get_job(request, pk, token):
 
 def _page(request, template, extension, **context):
     license = get_license()
-    room = checking.room_for(license=license, reseller=extension.organization.reseller)
+    room = room_of(license, extension.organization.reseller)
     return render(
         request,
         template,

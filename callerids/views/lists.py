@@ -48,20 +48,14 @@ def list_url(extension, querystring: str = "") -> str:
     return f"{base}?{kept.urlencode()}" if kept else base
 
 
-def _add_link(extension, room) -> tuple[bool, str]:
+def _add_link(room) -> tuple[bool, str]:
     """Whether the Add link works, and why not: the room the user sees, then the
-    extension's reseller's share (which admins do not see in their server figures).
-
-    The share is read from the extension's reseller, loaded with the extension a moment
-    ago (callerids.selectors.room_for_reseller without reading the license again)."""
-    if room.left <= 0:
-        return False, f"No license room left: {room.text}."
-    if room.server_wide:
-        reseller = extension.organization.reseller
-        share = reseller.max_active_callerids
-        if share is not None and share - reseller.active_callerids <= 0:
-            return False, f"No license room left: the share of {reseller.name} is used up."
-    return True, ""
+    extension's reseller's share (which admins do not see in their server figures)."""
+    if room.left > 0:
+        return True, ""
+    if room.server_wide and room.server_left > 0:
+        return False, f"No license room left: the share of {room.reseller_name} is used up."
+    return False, f"No license room left: {room.text}."
 
 
 @require_GET
@@ -87,8 +81,9 @@ def callerid_list(request, pk):
         params=request.GET,
         sort=search.get("sort") or None,
     )
-    room = room_left(request.user)
-    add_enabled, add_refusal = _add_link(extension, room) if can_write else (False, "")
+    # With the extension's reseller (loaded with it): the Add link also knows its share.
+    room = room_left(request.user, reseller=extension.organization.reseller)
+    add_enabled, add_refusal = _add_link(room) if can_write else (False, "")
     import_url = reverse("callerids:import", args=[extension.pk]) if can_write else None
     return render(
         request,

@@ -7,7 +7,7 @@ call, append its `call` ledger row and write the new balance as an absolute valu
 charges nothing.
 
 This is the PBX's hot path and the lock serializes every call of one CallerID, so the
-statements are few and prepared (_lock_callerid, credit.ledger.record_call): lock,
+statements are few and prepared (_lock_statement, credit.ledger.record_call): lock,
 compute, the writes (one statement on PostgreSQL), commit. See docs/api.md, "Performance".
 """
 
@@ -18,13 +18,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from callback import scoping
 from callback.audit import Actor
 from callback.models import ApiToken
 from callback.prepared import Statement
-from callerids.models import AuthorizedCallerID
+from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.selectors import callerid_lock
 from credit import call_days, ledger
 from credit.models import Call, CallHold, HoldStatus
 from credit.money import quantize4
@@ -84,25 +86,42 @@ def _outcome_of(call: Call, *, created: bool) -> CallOutcome:
     )
 
 
-# The CallerID's row, locked, found by its id on the reported extension in the token's
-# scope: one round trip instead of looking the extension up first. FOR UPDATE OF locks the
-# CallerID's row only (never the extension, organization or reseller rows it joins).
-_LOCK_SQL = """
-SELECT e.id, c.unlimited, c.available, o.reseller_id, e.daily_limit, c.status = 'removed'
-  FROM callerids_authorizedcallerid c
-  JOIN callback_callbackextension e ON e.id = c.extension_id
-  JOIN callback_organization o ON o.id = e.organization_id
- WHERE c.id = %s AND e.number = %s
-"""
-_RESELLER = " AND o.reseller_id = %s"
-_LOCKS = {
-    (in_reseller, for_update): Statement(
-        f"call_lock{'_in_reseller' if in_reseller else ''}{'' if for_update else '_sqlite'}",
-        _LOCK_SQL + (_RESELLER if in_reseller else "") + (" FOR UPDATE OF c" if for_update else ""),
-    )
-    for in_reseller in (False, True)
-    for for_update in (False, True)
-}
+# The CallerID's row under the CallerID lock (callerids.selectors.callerid_lock: FOR UPDATE
+# OF the CallerID's row only, never the extension, organization or reseller rows it joins),
+# found by its id on the reported extension in the token's scope: one round trip instead of
+# looking the extension up first. The query is the ORM's, prepared once per process as a
+# statement (on SQLite, which has no row locks, the same query without FOR UPDATE: its
+# IMMEDIATE transaction serializes).
+_ID, _NUMBER, _RESELLER = -1_000_000_001, "\x00extension-number", -1_000_000_002
+_LOCKS: dict[bool, tuple[Statement, list]] = {}
+
+
+def _lock_statement(in_reseller: bool) -> tuple[Statement, list]:
+    """The statement, and for each of its placeholders the index of the value passed
+    (0 the CallerID's id, 1 the extension's number, 2 the reseller's id) or a constant."""
+    if in_reseller not in _LOCKS:
+        scope = AuthorizedCallerID.objects.filter(pk=_ID, extension__number=_NUMBER)
+        if in_reseller:
+            scope = scope.filter(extension__organization__reseller_id=_RESELLER)
+        removed = ExpressionWrapper(Q(status=CallerIDStatus.REMOVED), output_field=BooleanField())
+        query = (
+            callerid_lock(scope)
+            .order_by()
+            .values_list(
+                "extension_id",
+                "unlimited",
+                "available",
+                "extension__organization__reseller_id",
+                "extension__daily_limit",
+                removed,
+            )
+        )
+        sql, params = query.query.sql_with_params()
+        where = {_ID: 0, _NUMBER: 1, _RESELLER: 2}
+        plan = [where.get(value, ("constant", str(value))) for value in params]
+        name = f"call_lock{'_in_reseller' if in_reseller else ''}"
+        _LOCKS[in_reseller] = (Statement(name, sql), plan)
+    return _LOCKS[in_reseller]
 
 
 def _lock_callerid(
@@ -112,12 +131,10 @@ def _lock_callerid(
     removed) of the reported CallerID, its row locked until the transaction ends;
     CallbackExtension.DoesNotExist when the extension is not in the token's scope, else
     AuthorizedCallerID.DoesNotExist when the CallerID is not on it."""
-    # SQLite has no row locks (nor FOR UPDATE): its IMMEDIATE transaction serializes.
-    for_update = connection.features.has_select_for_update
-    params = [report.callerid_id, report.extension]
-    if token.reseller_id is not None:
-        params.append(token.reseller_id)
-    row = _LOCKS[(token.reseller_id is not None, for_update)].fetchone(params)
+    statement, plan = _lock_statement(token.reseller_id is not None)
+    values = (report.callerid_id, report.extension, token.reseller_id)
+    params = [values[item] if isinstance(item, int) else item[1] for item in plan]
+    row = statement.fetchone(params)
     if row is None:
         extension_in_scope(token, report.extension)  # unknown_extension comes first
         raise AuthorizedCallerID.DoesNotExist("unknown CallerID")

@@ -35,6 +35,7 @@ from callback.errors import DomainError
 from callback.models import ApiToken, CallbackExtension, ReturnMode
 from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import CallHold, HoldStatus
 from credit.money import FOUR_PLACES, quantize4
@@ -510,7 +511,7 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     )
     for callerid_id in callerid_ids:
         with transaction.atomic():
-            ledger.lock_callerid(callerid_id)
+            lock_callerid(callerid_id)
             released += expire_holds_of(callerid_id, now=now)
     return released
 
@@ -540,7 +541,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
             raise CallHold.DoesNotExist("not in scope")
         if found.callerid_id is not None:
             # The CallerID's row first, as every change to its holds.
-            ledger.lock_callerid(found.callerid_id)
+            lock_callerid(found.callerid_id)
         locked = CallHold.objects.select_for_update().get(pk=pk)
         if locked.status != HoldStatus.OPEN:
             raise DomainError(HOLD_NOT_OPEN.format(status=locked.get_status_display().lower()))

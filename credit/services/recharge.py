@@ -21,11 +21,12 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callback import scoping
 from callback.audit import Actor, record, snapshot
 from callback.errors import DomainError, NotAllowed
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import CREDIT_FIELDS, REMOVED_MESSAGE, AuthorizedCallerID, CallerIDStatus
 from callerids.services import credit_totals, scope
-from callerids.services.validation import clean_amount, clean_order_number
+from callerids.services.validation import NOT_BOTH, clean_amount, clean_order_number
 from credit import ledger
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
 from credit.money import MAX_BALANCE, format_money, quantize4
@@ -34,14 +35,10 @@ from credit.selectors_holds import open_holds_of
 from credit.services import holds
 from notifications import services as notifications
 
-CREDIT_FIELDS = ["unlimited", "available", "total"]
-
-BOTH = "Enter an amount or tick Unlimited, not both."
 # The "0 or empty" refusal names the Unlimited box only to who has it (SPEC §2).
 EMPTY = "Enter an amount other than 0."
 EMPTY_OR_UNLIMITED = "Enter an amount other than 0, or tick Unlimited."
 ALREADY_UNLIMITED = "Already unlimited; enter a negative amount to set a limit."
-REMOVED = "This CallerID was removed."
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ def add_credit(
     key = uuid.UUID(str(one_time_key)) if one_time_key else None
     preferences = get_preferences()
     if unlimited and amount not in (None, ""):
-        raise DomainError(BOTH, field="amount")
+        raise DomainError(NOT_BOTH, field="amount")
     if not unlimited and amount not in (None, ""):
         amount = clean_amount(
             amount,
@@ -154,12 +151,12 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
     with transaction.atomic():
         # The CallerID's row lock first: every change to its balance (this form, calls)
         # waits here, so the balance read below is the one we overwrite.
-        callerid = scope.lock_callerid(actor, pk)
+        callerid = scope.locked_callerid(actor, pk)
         previous = _previous(key, pk)
         if previous is not None:
             return previous
         if callerid.status == CallerIDStatus.REMOVED:
-            raise DomainError(REMOVED)
+            raise DomainError(REMOVED_MESSAGE)
         if not unlimited and amount is None:
             raise DomainError(_empty_refusal(actor, callerid), field="amount")
         # Holds past their expiry are released whenever the CallerID is locked (SPEC §11).
@@ -180,7 +177,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             callerid.unlimited = False
         elif unlimited:
             if not scope.may_grant_unlimited(actor):
-                raise NotAllowed("You may not grant Unlimited credit.", field="unlimited")
+                raise NotAllowed(scoping.UNLIMITED_REFUSED, field="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
             # Unlimited holds nothing: calls in progress keep running but reserve no

@@ -12,6 +12,7 @@ from callback.audit import Actor
 from callback.errors import DomainError
 from callback.forms.posting import add_refusal
 from callback.tables.paging import configure_list
+from callerids.models import REMOVED_MESSAGE
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
@@ -19,7 +20,7 @@ from credit.money import format_money
 from credit.selectors import get_preferences
 from credit.selectors_history import calls_after, recharge_history
 from credit.selectors_holds import open_holds_of
-from credit.services.recharge import REMOVED, CreditResult, add_credit
+from credit.services.recharge import CreditResult, add_credit
 from credit.tables import RechargeHistoryTable
 
 PER_PAGE = 25
@@ -53,7 +54,7 @@ def _outcome(result: CreditResult, decimals: int, currency: str) -> str:
 def _apply(request, callerid, form: AddCreditForm, preferences):
     """Call the service; a redirect on success (POST-redirect-GET), None on a refusal."""
     if callerid.is_removed:
-        form.add_error(None, REMOVED)
+        form.add_error(None, REMOVED_MESSAGE)
         return None
     if not form.is_valid():
         return None

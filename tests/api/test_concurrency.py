@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from callback.audit import SYSTEM
 from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
+from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import Call, LedgerEntry, LedgerKind
 from tests.api.conftest import ApiClient, add_callerid
@@ -63,7 +64,7 @@ def assert_ledger_consistent(callerid):
 def recharge(callerid_id, amount):
     """A recharge as the credit services write it: under the CallerID's row lock."""
     with transaction.atomic():
-        callerid = ledger.lock_callerid(callerid_id)
+        callerid = lock_callerid(callerid_id)
         balance = callerid.available + amount
         ledger.append(
             callerid=callerid,

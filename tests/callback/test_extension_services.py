@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
 from callback.audit import Actor
@@ -62,14 +63,16 @@ def test_create_refuses_caller_mode_for_a_reseller(reseller_a_user, org_a):
 
 
 def test_create_refuses_an_organization_outside_the_scope(reseller_a_user, org_b):
-    with pytest.raises(NotAllowed):
+    # As the CallerID services: what the actor does not see is "not found" (issue 17).
+    with pytest.raises(Http404):
         create_extension(
             actor=actor(reseller_a_user), organization=org_b, setup=ExtensionSetup(number="1")
         )
+    assert not CallbackExtension.objects.exists()
 
 
 def test_create_refuses_read_only_roles(staff_server_user, org_a):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(PermissionDenied, match="read-only"):
         create_extension(
             actor=actor(staff_server_user), organization=org_a, setup=ExtensionSetup(number="1")
         )
@@ -149,7 +152,7 @@ def test_update_refuses_a_reseller_keeping_caller_mode(reseller_a_user, extensio
 def test_update_cannot_move_an_extension_out_of_the_resellers_scope(
     reseller_a_user, extension_a, org_b
 ):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Http404):
         update_extension(
             actor=actor(reseller_a_user),
             extension=extension_a,
@@ -244,7 +247,7 @@ def test_deactivate_refuses_read_only_and_out_of_scope_users(
 ):
     with pytest.raises(PermissionDenied):
         deactivate_extension(actor=actor(staff_a_user), extension=extension_a)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Http404):
         deactivate_extension(actor=actor(reseller_b_user), extension=extension_a)
 
 
@@ -322,3 +325,28 @@ def test_parallel_deactivations_write_one_audit_event(admin_user, extension_a):
     with ThreadPoolExecutor(max_workers=10) as pool:
         list(pool.map(attempt, range(10)))
     assert AuditEvent.objects.filter(action="extension.deactivate").count() == 1
+
+
+def test_every_extension_service_answers_404_for_an_extension_the_actor_does_not_see(
+    reseller_b_user, staff_a_user, extension_a
+):
+    """The CallerID services' answer (issue 17): out of scope is "not found", a read-only
+    role on a visible extension is 403; nothing changes either way."""
+    for call in (
+        lambda a: update_extension(
+            actor=a,
+            extension=extension_a,
+            organization=extension_a.organization,
+            setup=ExtensionSetup(number="0003*001", name="taken"),
+        ),
+        lambda a: deactivate_extension(actor=a, extension=extension_a),
+        lambda a: activate_extension(actor=a, extension=extension_a),
+        lambda a: delete_extension(actor=a, extension=extension_a),
+    ):
+        with pytest.raises(Http404):
+            call(actor(reseller_b_user))
+        with pytest.raises(PermissionDenied):
+            call(actor(staff_a_user))
+    extension_a.refresh_from_db()
+    assert extension_a.active and extension_a.name == "A main"
+    assert not AuditEvent.objects.exists()

@@ -167,7 +167,10 @@ class TestConfirm:
         set_license(2)
         with pytest.raises(ImportChanged) as raised:
             confirm_import(actor=Actor(user=admin_user), job=job)
-        assert "No license room" in raised.value.report["room_error"]
+        # The refusal of every status change (issue 17): the same rule, the same words.
+        assert raised.value.report["room_error"] == "Importing 3 would exceed the license by 1."
+        assert not raised.value.report["ok"]
+        assert raised.value.report["room"]["server_left"] == 2
         assert AuthorizedCallerID.objects.count() == 0
 
     def test_a_reseller_share_used_up_after_the_check_saves_nothing(
@@ -177,7 +180,10 @@ class TestConfirm:
         Reseller.objects.filter(pk=reseller_a.pk).update(max_active_callerids=2)
         with pytest.raises(ImportChanged) as raised:
             confirm_import(actor=Actor(user=reseller_a_user), job=job)
-        assert "the share of Reseller A has 2 left" in raised.value.report["room_error"]
+        assert raised.value.report["room_error"] == (
+            "Importing 3 would exceed the share of the license of Reseller A by 1."
+        )
+        assert raised.value.report["room"]["reseller_left"] == 2
         assert AuthorizedCallerID.objects.count() == 0
 
     def test_unlimited_permission_withdrawn_after_the_check_saves_nothing(

@@ -10,6 +10,7 @@ from django.db import transaction
 from callback.audit import SYSTEM
 from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, License
+from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import LedgerEntry, LedgerKind
 from tests import factories
@@ -47,7 +48,7 @@ def callerids(extension_a):
 def charge(callerid, amount):
     """A call row the way the calls service writes it: lock, compute, append, save."""
     with transaction.atomic():
-        locked = ledger.lock_callerid(callerid.pk)
+        locked = lock_callerid(callerid.pk)
         if locked.unlimited:
             ledger.append(
                 callerid=locked,

@@ -172,8 +172,8 @@ def test_a_recharge_and_a_status_change_of_the_same_callerid_do_not_deadlock(
 
     from django.db import transaction
 
+    from callerids.selectors import lock_callerid
     from callerids.services.license import lock_counters
-    from credit import ledger
 
     callerid = new_callerid(extension_a, D("1"))
     reseller_id = extension_a.organization.reseller_id
@@ -185,7 +185,7 @@ def test_a_recharge_and_a_status_change_of_the_same_callerid_do_not_deadlock(
                 lock_counters([reseller_id])
                 counters_held.set()
                 time.sleep(0.5)  # the recharge takes the CallerID meanwhile
-                ledger.lock_callerid(callerid.pk)
+                lock_callerid(callerid.pk)
             return "status change done"
         finally:
             connection.close()
