@@ -40,13 +40,14 @@ FOUR = Decimal("0.0001")
 
 def seed(callerid_count: int, rng: random.Random):
     """A fresh extension (its number suffixed by the run) with its CallerIDs."""
-    from callback.audit import SYSTEM
-    from callback.models import CallbackExtension, Organization, Reseller
+    from callback.models import CallbackExtension
     from callerids.models import License
     from callerids.selectors import get_license
     from callerids.services.callerids import add_callerids
     from callerids.services.validation import NewCallerID
-    from credit.selectors import get_preferences
+    from tenancy.audit import SYSTEM
+    from tenancy.models import Organization, Reseller
+    from tenancy.preferences import get_preferences
 
     preferences = get_preferences()
     if preferences.decimals < 2:
@@ -100,13 +101,13 @@ def main() -> None:
 
     from django.core.management import CommandError, call_command
 
-    from callback.audit import SYSTEM, Actor
-    from callback.errors import DomainError
-    from callback.services.tokens import create_token, revoke_token
     from credit.models import Call
     from credit.services.calls import CallReport, report_call
     from credit.services.holds import CallStart, expires_at, release_expired_holds, start_call
     from credit.services.recharge import add_credit
+    from tenancy.audit import SYSTEM, Actor
+    from tenancy.services.tokens import create_token, revoke_token
+    from values.errors import DomainError
 
     rng = random.Random(args.seed)
     extension, callerids = seed(args.callerids, rng)

@@ -44,12 +44,13 @@ CREDIT = Decimal("1000000")
 
 def seed():
     """The bench extension with CALLERIDS CallerIDs (made through the services once)."""
-    from callback.audit import SYSTEM
-    from callback.models import CallbackExtension, Organization, Reseller
+    from callback.models import CallbackExtension
     from callerids.models import License
     from callerids.selectors import get_license
     from callerids.services.callerids import add_callerids
     from callerids.services.validation import NewCallerID
+    from tenancy.audit import SYSTEM
+    from tenancy.models import Organization, Reseller
 
     reseller, _ = Reseller.objects.get_or_create(name="Bench admission")
     organization, _ = Organization.objects.get_or_create(reseller=reseller, name="Admission")
@@ -75,9 +76,9 @@ def seed():
 def settle_open_holds(extension, token) -> int:
     """Report every open hold of the bench extension (cost from its start), as the PBX
     would: the balances stay consistent and each run starts without open holds."""
-    from callback.audit import Actor
     from credit.models import CallHold, HoldStatus
     from credit.services.calls import CallReport, report_call
+    from tenancy.audit import Actor
 
     settled = 0
     holds = CallHold.objects.filter(extension=extension, status=HoldStatus.OPEN).values_list(
@@ -163,9 +164,9 @@ def main() -> None:
         raise SystemExit("Keep the load bounded: at most 20 threads, 60 s, 10 repeats.")
     setup_django(settings_module="bench.bench_settings")
     name = require_bench_database()
-    from callback.audit import Actor
-    from callback.services.tokens import create_token, revoke_token
     from callerids.models import AuthorizedCallerID
+    from tenancy.audit import Actor
+    from tenancy.services.tokens import create_token, revoke_token
 
     extension = seed()
     callerids = list(

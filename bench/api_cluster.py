@@ -141,8 +141,8 @@ def main() -> None:
     name = require_bench_database()
     from django.db import connection
 
-    from callback.audit import Actor
-    from callback.services.tokens import create_token, revoke_token
+    from tenancy.audit import Actor
+    from tenancy.services.tokens import create_token, revoke_token
 
     new = create_token(actor=Actor(), name=f"bench cluster {time.time_ns()}", reseller=None)
     connection.close()

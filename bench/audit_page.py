@@ -37,14 +37,15 @@ GOAL = 2.0
 def ensure_events(target: int) -> int:
     from django.db import connection
 
-    from callback.models import AuditEvent
+    from database.tables import table
+    from tenancy.models import AuditEvent
 
     have = AuditEvent.objects.count()
     if have < target:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO callback_auditevent (created_at, actor_label, action, object_type,"
+                f"INSERT INTO {table(AuditEvent)} (created_at, actor_label, action, object_type,"
                 " object_id, object_repr, address, before, after) "
                 "SELECT now() - make_interval(mins => n), 'bench', 'bench.event', "
                 "'callerids.authorizedcallerid', n::text, '+4080' || n::text, '192.0.2.1', "
@@ -52,7 +53,7 @@ def ensure_events(target: int) -> int:
                 "FROM generate_series(%s, %s) n",
                 [have + 1, target],
             )
-            cursor.execute("ANALYZE callback_auditevent")
+            cursor.execute(f"ANALYZE {table(AuditEvent)}")
         print(f"added {target - have:,} audit events in {time.perf_counter() - started:.1f} s")
     return AuditEvent.objects.count()
 
@@ -72,7 +73,7 @@ def main() -> None:
     total = ensure_events(args.events)
     client = Client(HTTP_HOST="localhost")
     client.force_login(get_user_model().objects.get(username=ADMIN_USERNAME))
-    url = reverse("callback:audit_list")
+    url = reverse("tenancy:audit_list")
     first_html = client.get(url).content.decode()
     middle_date = (timezone.localdate() - timezone.timedelta(days=total // 2 // 1440)).isoformat()
 

@@ -1,13 +1,13 @@
 """Benchmark-only settings: the API on psycopg 3 the way the issue 21 comparison runs it —
 Django's connection pool, server-side binding (so psycopg prepares a statement itself
-after it ran 5 times on a connection), and callback.prepared's hand-made PREPARE turned
+after it ran 5 times on a connection), and database.prepared's hand-made PREPARE turned
 off (its statements run as plain SQL). Needs psycopg 3 installed (a separate venv: with
 psycopg installed Django uses it instead of psycopg2). See bench/driver_compare.py.
 """
 
 import os
 
-import callback.prepared
+import database.prepared
 from bench.bench_settings import *  # noqa: F403
 from bench.bench_settings import DATABASES
 
@@ -23,4 +23,4 @@ def _plain_execute(self, cursor, params):
     cursor.execute(self.sql, params)
 
 
-callback.prepared.Statement.execute = _plain_execute
+database.prepared.Statement.execute = _plain_execute

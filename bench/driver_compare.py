@@ -4,11 +4,11 @@
         .venv/bin/python bench/driver_compare.py --psycopg3-python /tmp/venv3/bin/python
 
 Django picks psycopg 3 whenever it is installed, so the two drivers need two virtual
-environments: this one (psycopg2, today's hand-made PREPARE in callback/prepared.py,
+environments: this one (psycopg2, today's hand-made PREPARE in database/prepared.py,
 CONN_MAX_AGE) and another with the same pins plus psycopg[binary,pool] ==3.3.9:
     python3 -m venv /tmp/venv3 && /tmp/venv3/bin/pip install '.[dev]' 'psycopg[binary,pool]==3.3.9'
 The psycopg 3 runs use bench/bench_settings_psycopg3.py (Django's pool, server-side
-binding, callback.prepared turned off). Each round runs bench/api_load.py once with each
+binding, database.prepared turned off). Each round runs bench/api_load.py once with each
 driver (alternating which goes first); it prints requests/s of the bare view, authorize
 and contended calls, medians [min-max] over the rounds, and psycopg 3 / psycopg2.
 """

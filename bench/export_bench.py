@@ -47,8 +47,9 @@ def ensure_rows(count: int):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from callback.models import CallbackExtension, Organization, Reseller, Role, UserProfile
+    from callback.models import CallbackExtension
     from callerids.models import AuthorizedCallerID
+    from tenancy.models import Organization, Reseller, Role, UserProfile
 
     call_command("migrate", verbosity=0)
     reseller, _ = Reseller.objects.get_or_create(name="Bench reseller")

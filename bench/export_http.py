@@ -169,10 +169,10 @@ def main() -> None:
     from django.test import Client
 
     from bench.export_perf import _exporter
-    from callback.audit import Actor
     from callback.models import CallbackExtension
-    from callback.services.tokens import create_token, revoke_token
     from callerids.models import AuthorizedCallerID, CallerIDStatus
+    from tenancy.audit import Actor
+    from tenancy.services.tokens import create_token, revoke_token
 
     total = AuthorizedCallerID.objects.exclude(status=CallerIDStatus.REMOVED).count()
     exporter = _exporter()

@@ -43,7 +43,7 @@ def users():
     """(label, user) for each role; the reseller-bound ones on Bench reseller 1."""
     from django.contrib.auth import get_user_model
 
-    from callback.models import Reseller, Role, UserProfile
+    from tenancy.models import Reseller, Role, UserProfile
 
     User = get_user_model()
     reseller = Reseller.objects.get(name=f"{RESELLER_PREFIX} 1")

@@ -122,12 +122,12 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from callback.audit import SYSTEM
-    from callback.models import CallbackExtension, Organization, Reseller
-    from callback.services.tokens import create_token, revoke_token
+    from callback.models import CallbackExtension
     from callerids.models import License
     from callerids.selectors import get_license
-    from credit.models import ChargingPreferences
+    from tenancy.audit import SYSTEM
+    from tenancy.models import ChargingPreferences, Organization, Reseller
+    from tenancy.services.tokens import create_token, revoke_token
 
     reseller, _ = Reseller.objects.get_or_create(name=RESELLER)
     organization, _ = Organization.objects.get_or_create(reseller=reseller, name="Bench shop")

@@ -228,39 +228,47 @@ def call_ledger_lines(plan: Plan):
 
 COPIES = (
     (
-        "callerids_authorizedcallerid",
+        "callerids.AuthorizedCallerID",
         "id, number, pin_salt, pin_hash, wrong_pin_count, status, status_reason, unlimited, "
         "available, total, created_at, removed_at, extension_id",
         callerid_lines,
     ),
     (
-        "credit_ledgerentry",
+        "credit.LedgerEntry",
         "id, kind, amount, balance_after, order_number, actor_username, created_at, callerid_id, "
         "reseller_id",
         initial_ledger_lines,
     ),
     (
-        "credit_call",
+        "credit.Call",
         "id, call_id, caller_id, destination, started_at, duration_seconds, cost, charged, "
         "shortfall, metered, created_at, callerid_id, extension_id",
         call_lines,
     ),
     (
-        "credit_ledgerentry",
+        "credit.LedgerEntry",
         "id, kind, amount, balance_after, order_number, actor_username, created_at, call_id, "
         "callerid_id, reseller_id",
         call_ledger_lines,
     ),
 )
-TABLES = ("credit_ledgerentry", "credit_call", "callerids_authorizedcallerid")
+# The tables loaded, by model (the table names come from the models).
+TABLE_MODELS = ("credit.LedgerEntry", "credit.Call", "callerids.AuthorizedCallerID")
+
+
+def db_table(label: str) -> str:
+    from django.apps import apps
+
+    return apps.get_model(label)._meta.db_table
 
 
 def tenancy(big_extensions: int):
     """The bench resellers, organizations, extensions and admin user (get_or_create)."""
     from django.contrib.auth import get_user_model
 
-    from callback.models import CallbackExtension, Organization, Reseller, Role, UserProfile
-    from credit.selectors import get_preferences
+    from callback.models import CallbackExtension
+    from tenancy.models import Organization, Reseller, Role, UserProfile
+    from tenancy.preferences import get_preferences
 
     get_preferences()
     organizations = []
@@ -318,17 +326,20 @@ def already_seeded(args) -> bool:
 def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
     from django.db import connection, transaction
 
-    from callback.models import Reseller
     from callerids.selectors import get_license
     from callerids.services import credit_totals
     from credit import call_days
+    from tenancy.models import Reseller
 
     times = {}
     get_license()
+    tables = [db_table(label) for label in TABLE_MODELS]
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
         # Calls in progress (holds) point at calls: emptied with them.
-        cursor.execute(f"TRUNCATE {', '.join(TABLES)}, credit_callhold RESTART IDENTITY")
+        cursor.execute(
+            f"TRUNCATE {', '.join(tables)}, {db_table('credit.CallHold')} RESTART IDENTITY"
+        )
         times["truncate"] = time.perf_counter() - started
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -338,13 +349,14 @@ def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = ANY(%s) AND "
             "NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-            [list(TABLES)],
+            [tables],
         )
         indexes = cursor.fetchall()
         for index_name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{index_name}"')
         raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
-        for table, columns, lines in COPIES:
+        for label, columns, lines in COPIES:
+            table = db_table(label)
             started = time.perf_counter()
             raw.copy_expert(
                 f"COPY {table} ({columns}) FROM STDIN", Stream(chunked(lines(plan))), 1 << 20
@@ -354,7 +366,7 @@ def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
         for _index_name, definition in indexes:
             cursor.execute(definition)
         times[f"CREATE INDEX (x{len(indexes)})"] = time.perf_counter() - started
-        for table in TABLES:
+        for table in tables:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
@@ -375,7 +387,7 @@ def load(plan: Plan, reseller_of: dict[int, int]) -> dict[str, float]:
         times["counters"] = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        for table in TABLES:
+        for table in tables:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     times["VACUUM ANALYZE"] = time.perf_counter() - started
     return times

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class CallbackConfig(AppConfig):
     name = "callback"
-    verbose_name = "Callback: resellers, organizations, extensions, users, audit, API"
+    verbose_name = "Callback extensions and destination rules"

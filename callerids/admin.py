@@ -4,8 +4,8 @@ that keep the license counter, the ledger and the audit log right (SPEC §2)."""
 
 from django.contrib import admin
 
-from callback.admin import ViewOnlyAdmin
 from callerids.models import AuthorizedCallerID, License
+from tenancy.admin import ViewOnlyAdmin
 
 
 @admin.register(License)

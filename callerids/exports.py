@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
-from callback import scoping
-from callback.exports import ExtensionsExporter, PanelExporter
+from callback.exports import ExtensionsExporter
 from callback.filters.extensions import ExtensionFilter
+from callback.scope import get_extension_for_user
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus, status_label, status_label_sql
-from credit.selectors import get_preferences
+from callerids.scope import callerids_for
 from exports.cells import DATETIME, MONEY, PHONE, TEXT, YES_NO, Column
 from exports.exporters import Exporter, file_name_part
 from exports.registry import register
+from tenancy.exports import PanelExporter
+from tenancy.preferences import get_preferences
 
 
 @register
@@ -32,8 +34,8 @@ class CallerIDsExporter(PanelExporter):
         self.preferences = get_preferences()
 
     def scoped_queryset(self):
-        self.extension = scoping.get_extension_for_user(self.user, self.object_id("extension"))
-        return scoping.callerids_for(self.user).filter(extension=self.extension)
+        self.extension = get_extension_for_user(self.user, self.object_id("extension"))
+        return callerids_for(self.user).filter(extension=self.extension)
 
     def columns(self) -> list[Column]:
         return [
@@ -75,7 +77,7 @@ class AllCallerIDsExporter(CallerIDsExporter):
     object_params = ()
 
     def scoped_queryset(self):
-        return scoping.callerids_for(self.user)
+        return callerids_for(self.user)
 
     def columns(self) -> list[Column]:
         return [
@@ -118,7 +120,7 @@ class ExtensionListCallerIDsExporter(AllCallerIDsExporter):
         # sort, each refused (400) as that export refuses it.
         extensions = ExtensionsExporter(user=user, params=params).queryset
         self.queryset = (
-            scoping.callerids_for(user)
+            callerids_for(user)
             .filter(extension__in=extensions.order_by().values("pk"))
             .exclude(status=CallerIDStatus.REMOVED)
             .order_by(*_in_extension_order(extensions.query.order_by))

@@ -1,6 +1,6 @@
 """The search of the authorized CallerIDs list (SPEC §4), shared by the page and its exports.
 
-Give it a queryset that is already scoped (callback.scoping.callerids_for(user), narrowed
+Give it a queryset that is already scoped (tenancy.callerids_for(user), narrowed
 to one extension for the page); it never widens what it is given.
 """
 

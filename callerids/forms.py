@@ -11,12 +11,11 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 
-from callback.errors import DomainError
 from callerids.models import CallerIDStatus
 from callerids.pins import is_valid_pin
 from callerids.services.validation import MAX_ROWS, NOT_BOTH, NewCallerID, clean_number
-from credit.models import ORDER_NUMBER_MAX
-from credit.money import parse_amount
+from values.errors import DomainError
+from values.money import ORDER_NUMBER_MAX, parse_amount
 
 SHOWN_ROWS = 3  # rows shown open on the add form; the others are one click away
 PIN_MESSAGE = "A PIN has 4 to 10 digits."

@@ -1,5 +1,6 @@
 """Authorized CallerIDs and the server license."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -32,7 +33,7 @@ class CreditTotals(models.Model):
     """
 
     reseller = models.OneToOneField(
-        "callback.Reseller", on_delete=models.PROTECT, primary_key=True, related_name="+"
+        "tenancy.Reseller", on_delete=models.PROTECT, primary_key=True, related_name="+"
     )
     # A sum of up to millions of balances: more digits than one balance.
     outstanding = models.DecimalField(max_digits=24, decimal_places=4, default=0)
@@ -245,3 +246,22 @@ class ImportProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase} {self.done}/{self.total}"
+
+
+class SubmissionKey(models.Model):
+    """A form's one-time key once used: a re-sent form changes nothing and shows this outcome.
+
+    Money forms that write exactly one ledger row use LedgerEntry.one_time_key instead;
+    this table serves forms that write several rows at once (add up to 10 CallerIDs, import).
+    """
+
+    key = models.UUIDField(primary_key=True)
+    action = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"

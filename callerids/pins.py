@@ -4,7 +4,6 @@ A fast keyed hash on purpose: guessing is stopped by the wrong-PIN lock (SPEC §
 pepper lives outside the database, so a stolen database alone does not reveal PINs.
 """
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -21,9 +20,7 @@ def is_valid_pin(pin: str) -> bool:
 def hash_pin(pin: str, salt: str | None = None) -> tuple[str, str]:
     """Return (salt, hex digest) for pin; a new random salt unless one is given."""
     salt = salt or secrets.token_hex(16)
-    digest = hmac.new(
-        settings.PIN_PEPPER.encode(), f"{salt}:{pin}".encode(), hashlib.sha256
-    ).hexdigest()
+    digest = hmac.digest(settings.PIN_PEPPER.encode(), f"{salt}:{pin}".encode(), "sha256").hex()
     return salt, digest
 
 

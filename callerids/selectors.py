@@ -1,12 +1,16 @@
 """Reads for CallerIDs and the license."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from callerids.models import AuthorizedCallerID, License
+from tenancy import scoping
+from tenancy.models import Reseller
 
 
 def get_license() -> License:
@@ -159,8 +163,6 @@ NO_ROOM = Room(server_used=0, server_maximum=0)
 
 def _fresh_reseller(reseller):
     """The Reseller row of `reseller` (a Reseller or its id) with freshly read counters."""
-    from callback.models import Reseller
-
     reseller_id = getattr(reseller, "pk", reseller)
     if reseller_id is None:
         return None
@@ -183,10 +185,30 @@ def room_left(user, *, reseller=None) -> Room:
 
     `reseller` (a loaded Reseller row, e.g. the extension's): server-wide users' room
     also within its share; reseller-bound users always get their own reseller's."""
-    from callback import scoping
-
     if scoping.role_of(user) is None:
         return NO_ROOM
     if scoping.is_server_wide(user):
         return room_of(get_license(), reseller, server_wide=True)
     return room_of(get_license(), _fresh_reseller(scoping.reseller_id_of(user)))
+
+
+def callerid_data(callerid_id: int, *, balance: Decimal | None) -> dict:
+    """The CallerID part of an event's payload (notifications sits below callerids: the
+    services that emit events pass this to it)."""
+    callerid = (
+        AuthorizedCallerID.objects.select_related("extension__organization")
+        .only("number", "extension__number", "extension__organization__name")
+        .get(pk=callerid_id)
+    )
+    path = reverse("credit:callerid_credit", args=[callerid_id])
+    return {
+        "callerid": {
+            "id": callerid_id,
+            "number": callerid.number,
+            "extension": callerid.extension.number,
+            "organization": callerid.extension.organization.name,
+        },
+        "balance": None if balance is None else str(balance),
+        "unlimited": balance is None,
+        "link": settings.PUBLIC_BASE_URL + path,
+    }

@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from callback.tables.paging import querystring_with
 from callerids.filters import SORTS
 from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus, status_label
-from credit.money import format_amount
+from panel.paging import querystring_with
+from values.money import format_amount
 
 EMPTY_TEXT = "No authorized CallerIDs match."
 EMPTY_LIST_TEXT = "No authorized CallerIDs yet."

@@ -1,14 +1,16 @@
 """Django admin for the ledger, calls and charging preferences (superusers only).
 
-View-only like every model there (callback/admin.py): ledger rows, calls, holds and used
+View-only like every model there (tenancy/admin.py): ledger rows, calls, holds and used
 form keys are history (SPEC §2); a stuck hold is released on the calls-in-progress page
 (audited), the preferences change on the Charging page (audited).
 """
 
 from django.contrib import admin
 
-from callback.admin import ViewOnlyAdmin
-from credit.models import Call, CallHold, ChargingPreferences, LedgerEntry, SubmissionKey
+from callerids.models import SubmissionKey
+from credit.models import Call, CallHold, LedgerEntry
+from tenancy.admin import ViewOnlyAdmin
+from tenancy.models import ChargingPreferences
 
 
 @admin.register(ChargingPreferences)

@@ -17,11 +17,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from callback.prepared import Statement
 from callerids.services import credit_totals
 from credit.models import Call, CallDay
-from credit.money import quantize4
 from credit.selectors_cost import server_zone
+from database.prepared import Statement
+from database.tables import table
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 SUMS = ("calls", "seconds", "cost", "charged", "shortfall")
@@ -29,10 +30,10 @@ UNMETERED = ("unmetered_calls", "unmetered_seconds", "unmetered_cost")
 COLUMNS = SUMS + UNMETERED
 
 _DAY_SQL = (
-    f"INSERT INTO credit_callday (reseller_id, day, {', '.join(COLUMNS)}) "
+    f"INSERT INTO {table(CallDay)} (reseller_id, day, {', '.join(COLUMNS)}) "
     f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))}) "
     "ON CONFLICT (reseller_id, day) DO UPDATE SET "
-    + ", ".join(f"{c} = credit_callday.{c} + EXCLUDED.{c}" for c in COLUMNS)
+    + ", ".join(f"{c} = {table(CallDay)}.{c} + EXCLUDED.{c}" for c in COLUMNS)
 )
 _DAY = Statement("call_day_add", _DAY_SQL)
 # A charged call also lowers the reseller's credit outstanding: both in one round trip.

@@ -9,8 +9,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from credit.money import format_money
 from credit.selectors_cost import DayCost
+from values.money import format_money
 
 _SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE_TAG_RE = re.compile(r"<style\b")
@@ -52,7 +52,7 @@ _COMPACT_STYLE = Style(
 def cost_charts(
     days: list[DayCost], *, decimals: int, currency: str, nonce: str = ""
 ) -> dict[str, SafeString]:
-    """The wide and the phone-width drawings of one chart (templates/includes/cost_chart.html
+    """The wide and the phone-width drawings of one chart (credit/templates/includes/cost_chart.html
     shows the one that fits the screen)."""
     return {
         "wide": cost_per_day_svg(days, decimals=decimals, currency=currency, nonce=nonce),

@@ -18,10 +18,10 @@ from decimal import Decimal
 from django.db.models import Count
 from django.utils import timezone
 
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.selectors import get_license
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
+from tenancy.models import Reseller
 
 CHUNK = 5000
 GRANTS = (LedgerKind.INITIAL, LedgerKind.RECHARGE, LedgerKind.ADJUSTMENT)

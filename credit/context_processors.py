@@ -3,7 +3,7 @@ template asks for them (the {% money %} and {% currency %} tags, credit/template
 
 from django.utils.functional import SimpleLazyObject
 
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
 
 
 def charging_preferences(request):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from callback import scoping
-from callback.exports import PanelExporter
+from callerids.scope import get_callerid_for_user
 from credit.filters import RechargeHistoryFilter
 from credit.models import HISTORY_TYPES, LedgerEntry, LedgerKind
-from credit.selectors import get_preferences
 from exports.cells import DATETIME, IF_NULL, MONEY, TEXT, Column
 from exports.exporters import file_name_part
 from exports.registry import register
+from tenancy.exports import PanelExporter
+from tenancy.preferences import get_preferences
 
 
 def recharge_history(callerid):
@@ -30,7 +30,7 @@ class RechargeHistoryExporter(PanelExporter):
     def __init__(self, *, user, params):
         super().__init__(user=user, params=params)
         # Scope first (404 outside it), then the page's search.
-        self.callerid = scoping.get_callerid_for_user(user, self.object_id("callerid"))
+        self.callerid = get_callerid_for_user(user, self.object_id("callerid"))
         self.queryset = self.filter(recharge_history(self.callerid))
 
     def columns(self) -> list[Column]:

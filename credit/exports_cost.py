@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
-from callback import scoping
-from callback.exports import PanelExporter
+from callback.scope import get_extension_for_user
 from credit.forms_cost import CostReportForm
-from credit.selectors import get_preferences
 from credit.selectors_cost import cost_report_calls
 from credit.tables_cost import SORT_KEYS, format_duration, ordering_for
 from exports.cells import DATETIME, INTEGER, MONEY, PHONE, TEXT, YES_NO, Column
 from exports.exporters import ExportParamsError, file_name_part
 from exports.registry import register
+from tenancy.exports import PanelExporter
+from tenancy.preferences import get_preferences
 
 SEARCH_PARAMS = ("from", "to", "number", "callerid", "sort")
 
@@ -35,7 +35,7 @@ class CostReportExporter(PanelExporter):
         super().__init__(user=user, params=params)
         # Scope first (404 outside it), then the page's form: a CallerID that is not the
         # extension's answers 404 as on the page, bad dates answer 400.
-        self.extension = scoping.get_extension_for_user(user, self.object_id("extension"))
+        self.extension = get_extension_for_user(user, self.object_id("extension"))
         data = QueryDict(mutable=True)
         for name in ("from", "to", "number", "callerid"):
             if name in params:

@@ -12,8 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from callback.dates import DayFilter
-from credit.models import ORDER_NUMBER_MAX
+from values.dates import DayFilter
+from values.money import ORDER_NUMBER_MAX
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:

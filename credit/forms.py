@@ -12,10 +12,9 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from callback import scoping
 from callerids.services.validation import NOT_BOTH
-from credit.models import ORDER_NUMBER_MAX
-from credit.money import parse_amount
+from tenancy import scoping
+from values.money import ORDER_NUMBER_MAX, parse_amount
 
 EXPIRED = "This form has expired; open the page again and re-enter the credit."
 

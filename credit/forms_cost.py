@@ -14,12 +14,12 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from callback.dates import DayField
 from callback.models import CallbackExtension
-from callback.phone import InvalidNumber, normalize_number
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from credit.selectors import get_preferences
 from credit.selectors_cost import CostReportFilter, month_of
+from tenancy.preferences import get_preferences
+from values.dates import DayField
+from values.phone import InvalidNumber, normalize_number
 
 MAX_DAYS = 366
 NUMBER_MAX_LENGTH = 40

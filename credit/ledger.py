@@ -15,15 +15,16 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 
-from callback.audit import Actor
-from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID
 from credit.models import Call, LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, format_money, quantize4
-from credit.selectors import get_preferences
+from database.prepared import Statement
+from database.tables import table
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences
+from values.money import MAX_BALANCE, format_money, quantize4
 
 _WRITE_BALANCE = Statement(
-    "write_balance", "UPDATE callerids_authorizedcallerid SET available = %s WHERE id = %s"
+    "write_balance", f"UPDATE {table(AuthorizedCallerID)} SET available = %s WHERE id = %s"
 )
 
 

@@ -1,33 +1,9 @@
-"""The ledger of every CallerID, the calls it pays for, and the charging preferences."""
+"""The ledger of every CallerID and the calls it pays for."""
 
 from django.conf import settings
 from django.db import models
 
-# The longest order number a credit change may carry (SPEC §5.1).
-ORDER_NUMBER_MAX = 64
-
-
-class ChargingPreferences(models.Model):
-    """One row: server currency, decimals shown, default country for phone numbers."""
-
-    currency = models.CharField(max_length=3, default="EUR")
-    decimals = models.PositiveSmallIntegerField(default=2, verbose_name="decimals shown")
-    default_country = models.CharField(
-        max_length=2, blank=True, verbose_name="default country for phone numbers"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "charging preferences"
-        constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="charging_single_row"),
-            models.CheckConstraint(
-                condition=models.Q(decimals__lte=4), name="charging_decimals_range"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.currency}, {self.decimals} decimals"
+from values.money import ORDER_NUMBER_MAX
 
 
 class LedgerKind(models.TextChoices):
@@ -77,7 +53,7 @@ class LedgerEntry(models.Model):
     # such a writer's bulk insert still works (`manage.py panel_totals` reports a missing
     # one).
     reseller = models.ForeignKey(
-        "callback.Reseller",
+        "tenancy.Reseller",
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
@@ -132,25 +108,6 @@ class LedgerEntry(models.Model):
         return HISTORY_TYPES.get(self.kind, self.kind)
 
 
-class SubmissionKey(models.Model):
-    """A form's one-time key once used: a re-sent form changes nothing and shows this outcome.
-
-    Money forms that write exactly one ledger row use LedgerEntry.one_time_key instead;
-    this table serves forms that write several rows at once (add up to 10 CallerIDs, import).
-    """
-
-    key = models.UUIDField(primary_key=True)
-    action = models.CharField(max_length=64)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    outcome = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.key}"
-
-
 class Call(models.Model):
     """A finished call reported by the PBX (SPEC §9)."""
 
@@ -175,7 +132,7 @@ class Call(models.Model):
     shortfall = models.DecimalField(max_digits=14, decimal_places=4)
     metered = models.BooleanField()
     token = models.ForeignKey(
-        "callback.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+        "tenancy.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -202,7 +159,7 @@ class CallDay(models.Model):
     30-day chart read at most 31 rows per reseller instead of summing the calls. Written
     only by credit.call_days; `manage.py panel_totals` proves it."""
 
-    reseller = models.ForeignKey("callback.Reseller", on_delete=models.PROTECT, related_name="+")
+    reseller = models.ForeignKey("tenancy.Reseller", on_delete=models.PROTECT, related_name="+")
     day = models.DateField()
     calls = models.PositiveIntegerField(default=0)  # metered
     seconds = models.PositiveBigIntegerField(default=0)
@@ -269,7 +226,7 @@ class CallHold(models.Model):
         Call, on_delete=models.PROTECT, null=True, blank=True, related_name="hold"
     )
     token = models.ForeignKey(
-        "callback.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "tenancy.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:

@@ -16,9 +16,9 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from callback import scoping
+from callback.scope import extensions_for
 from credit.models import CallHold, HoldStatus
-from credit.money import quantize4
+from values.money import quantize4
 
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 
@@ -69,4 +69,4 @@ def calls_in_progress_for_extension(
 
 def calls_in_progress_count(user, *, now: datetime | None = None) -> int:
     """Calls in progress on the extensions `user` sees (the panel home's figure)."""
-    return open_holds(now=now).filter(extension__in=scoping.extensions_for(user)).count()
+    return open_holds(now=now).filter(extension__in=extensions_for(user)).count()

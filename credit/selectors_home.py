@@ -23,13 +23,14 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from callback import scoping
 from callerids.models import AuthorizedCallerID, CallerIDStatus, CreditTotals
+from callerids.scope import callerids_for
 from callerids.selectors import Room, room_left
 from credit.models import CallDay, LedgerEntry, LedgerKind
-from credit.money import quantize4
 from credit.selectors_cost import DayCost, minutes_of, server_zone
 from credit.selectors_holds import calls_in_progress_count
+from tenancy import scoping
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 COUNT_CAP = 1000  # low / none-left counts stop here ("1000+")
@@ -90,7 +91,7 @@ def credit_watch(user, state: str) -> QuerySet[AuthorizedCallerID]:
     (`empty`), lowest balance first: limited, not removed. Read through the index on
     (extension, available) of the CallerIDs that are not removed."""
     # The condition of the callerid_credit_watch index, spelled as it is.
-    qs = scoping.callerids_for(user).filter(~Q(status=CallerIDStatus.REMOVED) & Q(unlimited=False))
+    qs = callerids_for(user).filter(~Q(status=CallerIDStatus.REMOVED) & Q(unlimited=False))
     if state == EMPTY:
         qs = qs.filter(available=0)
     elif state == LOW:

@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.utils import timezone
 
 from credit.models import LedgerEntry
-from credit.money import UNLIMITED, format_amount
+from values.money import UNLIMITED, format_amount
 
 RIGHT = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
 

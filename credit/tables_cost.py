@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.utils import timezone
 
 from credit.models import Call
-from credit.money import format_amount
+from values.money import format_amount
 
 
 def format_duration(seconds: int) -> str:

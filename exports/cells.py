@@ -26,12 +26,10 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-# The money constants exports write with: exact 4-decimal amounts and the word for an
-# Unlimited CallerID. The same as credit.money's (tests/exports/test_cells.py checks), kept
-# here because this package imports no domain app; a bottom-layer money module would be
-# their one home.
-FOUR_PLACES = Decimal("0.0001")
-UNLIMITED_TEXT = "Unlimited"
+# The money constants exports write with (exact 4-decimal amounts, the word for an
+# Unlimited CallerID) are values.money's.
+from values.money import FOUR_PLACES
+from values.money import UNLIMITED as UNLIMITED_TEXT
 
 # Column kinds an exporter may declare.
 TEXT = "text"

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.validators import validate_email
 
-from credit.money import MAX_BALANCE
+from values.money import MAX_BALANCE
 
 
 class ChannelSettingsForm(forms.Form):

@@ -22,7 +22,7 @@ class ChannelSettings(models.Model):
     """
 
     reseller = models.OneToOneField(
-        "callback.Reseller",
+        "tenancy.Reseller",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -55,7 +55,7 @@ class Event(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=32, choices=EventType.choices)
     reseller = models.ForeignKey(
-        "callback.Reseller", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "tenancy.Reseller", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(db_index=True)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django.db.models.signals import post_save
 
-from callback.models import Reseller
 from notifications.models import ChannelSettings
+from tenancy.models import Reseller
 
 THRESHOLD_CACHE_SECONDS = 5.0
 _thresholds: tuple[float, dict[int | None, Decimal]] | None = None

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import Actor, record
-from callback.errors import DomainError
 from notifications.models import Channel, ChannelSettings, Delivery, Event, EventType
 from notifications.selectors import server_settings, threshold_for
 from notifications.tasks import deliver_event_task
 from notifications.webhooks import check_webhook_url
+from tenancy.audit import Actor, record
+from values.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,7 @@ def credit_changed(
     before: Decimal | None,
     after: Decimal | None,
     recharge: dict | None = None,
+    describe: Callable[..., dict],
 ) -> list[Event]:
     """Record the events of one credit change; call it inside the change's transaction,
     after the CallerID's row lock. `recharge` (kind, amount, order number) adds a
@@ -59,7 +59,7 @@ def credit_changed(
         types.append(EventType.RECHARGE_APPLIED)
     if not types:
         return []
-    data = callerid_data(callerid_id, balance=after)
+    data = describe(callerid_id, balance=after)
     threshold = threshold_for(reseller_id)
     events = []
     for type_ in types:
@@ -70,30 +70,6 @@ def credit_changed(
             extra["recharge"] = recharge
         events.append(emit(type=type_, reseller_id=reseller_id, data={**data, **extra}))
     return events
-
-
-def callerid_data(callerid_id: int, *, balance: Decimal | None) -> dict:
-    from callerids.models import AuthorizedCallerID  # noqa: PLC0415 - see below
-
-    # notifications sits below callerids (callerids and credit call it); reading the
-    # CallerID by id for a payload is the one place it looks up, at run time only.
-    callerid = (
-        AuthorizedCallerID.objects.select_related("extension__organization")
-        .only("number", "extension__number", "extension__organization__name")
-        .get(pk=callerid_id)
-    )
-    path = reverse("credit:callerid_credit", args=[callerid_id])
-    return {
-        "callerid": {
-            "id": callerid_id,
-            "number": callerid.number,
-            "extension": callerid.extension.number,
-            "organization": callerid.extension.organization.name,
-        },
-        "balance": None if balance is None else str(balance),
-        "unlimited": balance is None,
-        "link": settings.PUBLIC_BASE_URL + path,
-    }
 
 
 def emit(*, type: str, reseller_id: int | None, data: dict) -> Event:

@@ -8,17 +8,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.models import Reseller
-from callback.tables.paging import paginate
 from notifications import delivery as deliveries
 from notifications.forms import ChannelSettingsForm, ServerChannelSettingsForm
 from notifications.models import ChannelSettings, Delivery, DeliveryState
 from notifications.selectors import server_settings, settings_for
 from notifications.services import rotate_secret, send_test_event, update_settings
 from notifications.tasks import deliver_event_task
+from panel.paging import paginate
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.models import Reseller
+from values.errors import DomainError
 
 _SECRET_KEY = "notifications-secret-{pk}"
 LOG_PAGE_SIZE = 50

@@ -18,7 +18,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from callback.errors import DomainError
+from values.errors import DomainError
 
 TIMEOUT_SECONDS = 5.0
 SIGNATURE_HEADER = "X-CBM-Signature"

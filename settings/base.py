@@ -44,6 +44,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 INSTALLED_APPS = [
+    # first: its templates (base.html, 403/404, registration/) win over Django's own
+    "panel",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -57,11 +59,15 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's files from a Python package
     "django_tables2",
     "django_filters",
+    # the product's apps, bottom layer first (docs/architecture.md)
+    "tenancy",
+    "exports",
     "callback",
+    "notifications",
     "callerids",
     "credit",
-    "exports",
-    "notifications",
+    "api",
+    "demo",
     "django_tasks",
     "django_tasks_db",
     "django_rq",
@@ -69,7 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "callback.csp.ContentSecurityPolicyMiddleware",
+    "panel.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,14 +93,14 @@ WSGI_APPLICATION = "settings.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every app keeps its templates in <app>/templates/
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "callback.context_processors.panel",
+                "tenancy.context_processors.panel",
                 "credit.context_processors.charging_preferences",
             ],
         },
@@ -120,7 +126,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "callback.auth_backend.ProfileModelBackend",
+    "tenancy.auth_backend.ProfileModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -138,7 +144,7 @@ AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "callback.client_address.axes_client_address"
+AXES_CLIENT_IP_CALLABLE = "tenancy.client_address.axes_client_address"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
@@ -186,7 +192,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Security headers; HTTPS settings on when DEBUG is off (behind TLS). Content-Security-Policy:
-# callback/csp.py. An operator panel session lasts 8 hours (a working day) by default.
+# panel/csp.py. An operator panel session lasts 8 hours (a working day) by default.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -248,7 +254,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"concise_refusals": {"()": "callback.log_filters.ConciseRefusals"}},
+    "filters": {"concise_refusals": {"()": "panel.log_filters.ConciseRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from callback.models import Reseller
+from tenancy.models import Reseller
 from tests import factories
 
 PASSWORD = factories.PASSWORD
@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_charging_preferences():
     """The per-process copy of the charging preferences never outlives a test's database."""
-    from credit.selectors import forget_cached_preferences
+    from tenancy.preferences import forget_cached_preferences
 
     forget_cached_preferences()
     yield
@@ -122,13 +122,13 @@ def extension_b(org_b, admin_user):
 def audit_mark() -> int:
     """The newest audit event's id (0 when none): the set-up's events (tests.factories
     writes them as the services do) are the ones up to it."""
-    from callback.models import AuditEvent
+    from tenancy.models import AuditEvent
 
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def events_since(mark: int):
     """The audit events written after audit_mark() returned `mark`, oldest first."""
-    from callback.models import AuditEvent
+    from tenancy.models import AuditEvent
 
     return AuditEvent.objects.filter(pk__gt=mark).order_by("pk")

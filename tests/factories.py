@@ -17,11 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from callback.audit import SYSTEM, Actor
-from callback.models import Role
 from callback.services.extensions import ExtensionSetup, create_extension
-from callback.services.tenancy import create_organization, create_reseller, create_user
-from callback.services.tokens import create_token
 from callerids.importing import background as importing
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.callerids import add_callerids, disable_callerid, remove_callerid
@@ -32,6 +28,10 @@ from credit.services.holds import CallStart, start_call
 from credit.services.recharge import add_credit
 from notifications.selectors import settings_for
 from notifications.services import send_test_event, update_settings
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import Role
+from tenancy.services.tenancy import create_organization, create_reseller, create_user
+from tenancy.services.tokens import create_token
 
 PASSWORD = "correct-horse-battery-staple"
 ADMIN, RESELLER, STAFF = Role.ADMIN, Role.RESELLER, Role.STAFF

@@ -3,8 +3,8 @@
 import django_filters
 from django.db.models import Q
 
-from callback import scoping
 from callback.models import CallbackExtension, ReturnMode
+from tenancy import scoping
 
 
 def _organizations(request):

@@ -9,8 +9,8 @@ from django import forms
 from callback.destinations import clean_countries, clean_prefixes
 from callback.models import DestinationRules
 from callback.services.destination_rules import RulesSetup
-from credit.money import MAX_OPERATION, format_money, read_amount
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
+from values.money import MAX_OPERATION, format_money, read_amount
 
 RATE_DECIMALS = 4  # a rate per minute may be finer than the shown decimals
 
@@ -36,7 +36,7 @@ class DestinationRulesForm(forms.Form):
         help_text="Judged by the number's type in the phone-number database (libphonenumber). "
         "Premium-rate numbers are the classic callback fraud: keep this on.",
     )
-    # Read like every money field (credit.money.read_amount): ASCII digits and a dot.
+    # Read like every money field (values.money.read_amount): ASCII digits and a dot.
     max_rate_per_minute = forms.CharField(
         label="Maximum rate per minute",
         required=False,

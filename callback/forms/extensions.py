@@ -8,22 +8,22 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
-from callback import scoping
-from callback.forms.fields import WholeNumberField
 from callback.models import (
     EXTENSION_NUMBER_RE,
     CallbackExtension,
     OutboundCallerIDMode,
     ReturnMode,
 )
-from callback.phone import InvalidNumber, normalize_number
 from callback.services.extensions import (
     CALLER_MODE_ADMIN_ONLY,
     ExtensionSetup,
     duplicate_number_message,
 )
-from credit.money import MAX_BALANCE, format_money, read_amount
-from credit.selectors import get_preferences
+from panel.fields import WholeNumberField
+from tenancy import scoping
+from tenancy.preferences import get_preferences
+from values.money import MAX_BALANCE, format_money, read_amount
+from values.phone import InvalidNumber, normalize_number
 
 NUMBER_FORMAT_MESSAGE = (
     "Use 1 to 10 digits, optionally followed by * and 1 to 10 digits (e.g. 0003*001)."
@@ -108,7 +108,7 @@ class ExtensionForm(forms.Form):
         required=False,
         help_text="A sound file name on the PBX, played when the call's credit runs out.",
     )
-    # Amounts are read like every money field (credit.money.read_amount): ASCII digits and
+    # Amounts are read like every money field (values.money.read_amount): ASCII digits and
     # a dot; Django's DecimalField would read "١" (Arabic-Indic one) as 1.
     min_credit = forms.CharField(
         label="Do not call back if available credit is below",
@@ -205,7 +205,7 @@ class ExtensionForm(forms.Form):
         for name, example in PLACEHOLDERS.items():
             self.fields[name].widget.attrs["placeholder"] = example
         decimals = self.preferences.decimals
-        # Shown beside the amount fields (templates/callback/extension_form.html).
+        # Shown beside the amount fields (callback/templates/callback/extension_form.html).
         self.currency = self.preferences.currency
         self.fields["min_credit"].help_text = f"0 or more, at most {decimals} decimals."
         self.fields["daily_limit"].help_text += f" At most {decimals} decimals."

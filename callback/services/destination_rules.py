@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from callback import scoping
-from callback.audit import Actor, record, snapshot
-from callback.errors import NotAllowed
-from callback.models import DestinationRules, Reseller
+from callback.models import DestinationRules
+from tenancy import scoping
+from tenancy.audit import Actor, record, snapshot
+from tenancy.models import Reseller
+from values.errors import NotAllowed
 
 AUDITED_FIELDS = ["blocked_prefixes", "allowed_countries", "refuse_premium", "max_rate_per_minute"]
 

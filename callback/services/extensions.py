@@ -12,10 +12,12 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from callback import scoping
-from callback.audit import Actor, record, snapshot
-from callback.errors import DomainError, NotAllowed
-from callback.models import CallbackExtension, Organization, OutboundCallerIDMode, ReturnMode
+from callback.models import CallbackExtension, OutboundCallerIDMode, ReturnMode
+from callback.scope import get_extension_for_user
+from tenancy import scoping
+from tenancy.audit import Actor, record, snapshot
+from tenancy.models import Organization
+from values.errors import DomainError, NotAllowed
 
 # What the audit log keeps of an extension: every setup field.
 AUDITED_FIELDS = [
@@ -160,7 +162,7 @@ def update_extension(
         locked.organization = Organization.objects.select_related("reseller").get(
             pk=locked.organization_id
         )
-        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
+        get_extension_for_user(actor.user, locked.pk, write=True)
         _check_actor(actor, organization, setup)
         # Its CallerIDs count against its reseller's share, and its calls (callers'
         # numbers, destinations, costs) are that reseller's data: neither may follow the
@@ -198,7 +200,7 @@ def _set_active(*, actor: Actor, extension: CallbackExtension, active: bool) -> 
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
+        get_extension_for_user(actor.user, locked.pk, write=True)
         if locked.active != active:
             locked.active = active
             locked.save(update_fields=["active"])
@@ -224,17 +226,14 @@ def activate_extension(*, actor: Actor, extension: CallbackExtension) -> Callbac
 
 
 def deletion_blockers(extension: CallbackExtension) -> list[str]:
-    """Why the extension cannot be deleted (empty when it can): it had CallerIDs or calls."""
-    from callerids.models import AuthorizedCallerID
-    from credit.models import Call, CallHold
+    """Why the extension cannot be deleted (empty when it can): it had CallerIDs or calls.
 
+    Asked through the rows' relations to the extension (callerids, calls, holds): callback
+    sits below the apps that own those rows."""
     reasons = []
-    if AuthorizedCallerID.objects.filter(extension_id=extension.pk).exists():
+    if extension.callerids.exists():
         reasons.append("it has had authorized CallerIDs")
-    if (
-        Call.objects.filter(extension_id=extension.pk).exists()
-        or CallHold.objects.filter(extension_id=extension.pk).exists()
-    ):
+    if extension.calls.exists() or extension.holds.exists():
         reasons.append("it has had calls")
     return reasons
 
@@ -254,7 +253,7 @@ def delete_extension(*, actor: Actor, extension: CallbackExtension) -> None:
             .select_related("organization__reseller")
             .get(pk=extension.pk)
         )
-        scoping.get_extension_for_user(actor.user, locked.pk, write=True)
+        get_extension_for_user(actor.user, locked.pk, write=True)
         reasons = deletion_blockers(locked)
         if reasons:
             raise DomainError(

@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from callback import scoping
-from callback.audit import Actor
 from callback.forms.destination_rules import DestinationRulesForm
-from callback.forms.posting import add_refusal, posted
-from callback.models import Reseller
 from callback.services.destination_rules import may_edit, rules_of, update_destination_rules
+from panel.posting import add_refusal, posted
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.models import Reseller
 
 STAFF_REFUSED = "Destination rules are managed by administrators and resellers."
 

@@ -6,24 +6,23 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
 from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
-from callback.forms.posting import add_refusal, posted
+from callback.scope import extensions_for, get_extension_for_user
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
-from callback.tables.paging import configure_list
+from panel.paging import configure_list
+from panel.posting import add_refusal, posted
+from tenancy import scoping
+from tenancy.audit import Actor
+from values.errors import DomainError
 
 PER_PAGE = 25
 
 
 def extension_list(request):
     scoping.require_role(request.user)
-    filterset = ExtensionFilter(
-        request.GET, queryset=scoping.extensions_for(request.user), request=request
-    )
+    filterset = ExtensionFilter(request.GET, queryset=extensions_for(request.user), request=request)
     table = ExtensionTable(filterset.qs)
     configure_list(request, table, per_page=PER_PAGE)
     return render(
@@ -66,7 +65,7 @@ def extension_create(request):
 
 @require_http_methods(["GET", "POST"])
 def extension_edit(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     form = ExtensionForm(posted(request), user=request.user, instance=extension)
     saved = request.method == "POST" and _save_form(
         form,
@@ -88,7 +87,7 @@ def extension_edit(request, pk):
 
 
 def extension_detail(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     links = [
         ("Authorized CallerIDs", reverse("callerids:list", args=[extension.pk])),
@@ -111,7 +110,7 @@ def extension_detail(request, pk):
 
 @require_POST
 def extension_deactivate(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     services.deactivate_extension(actor=Actor.from_request(request), extension=extension)
     messages.success(
         request, f"Callback extension {extension.number} deactivated: its callers are refused."
@@ -121,7 +120,7 @@ def extension_deactivate(request, pk):
 
 @require_POST
 def extension_activate(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     services.activate_extension(actor=Actor.from_request(request), extension=extension)
     messages.success(request, f"Callback extension {extension.number} activated.")
     return redirect("callback:extension_detail", pk=extension.pk)
@@ -129,7 +128,7 @@ def extension_activate(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def extension_delete(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     if request.method == "POST":
         try:
             services.delete_extension(actor=Actor.from_request(request), extension=extension)

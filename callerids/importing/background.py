@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django_tasks import task
 
-from callback.audit import Actor
 from callerids.importing import progress
 from callerids.importing.reading import FileRefused
 from callerids.importing.services import (
@@ -24,6 +23,7 @@ from callerids.importing.services import (
     start_check,
 )
 from callerids.models import ImportJob, ImportState
+from tenancy.audit import Actor
 
 logger = logging.getLogger(__name__)
 

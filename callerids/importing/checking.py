@@ -16,13 +16,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from callback.phone import InvalidNumber, normalize_number
 from callerids.importing.reading import RawLine
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.pins import hash_pin, is_valid_pin
 from callerids.selectors import Room
-from credit.models import ORDER_NUMBER_MAX
-from credit.money import parse_amount, quantize4
+from values.money import ORDER_NUMBER_MAX, parse_amount, quantize4
+from values.phone import InvalidNumber, normalize_number
 
 PREVIEW_ROWS = 20
 UNLIMITED_WORDS = frozenset({"u", "unlimited"})

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from python_calamine import CalamineWorkbook
 
-from callback.errors import DomainError
+from values.errors import DomainError
 
 COLUMNS = ("number", "pin", "order", "credit")
 COLUMN_NAMES = {
@@ -266,6 +267,8 @@ def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
 
 def _cell_text(value) -> tuple[str, bool]:
     """A cell as text, and whether it was a number (so a lost leading zero can be told)."""
+    if type(value) is str:  # the most frequent first
+        return value, False
     if value is None:
         return "", False
     if isinstance(value, bool):
@@ -283,8 +286,6 @@ def _cell_text(value) -> tuple[str, bool]:
 
 def _xlsx_records(content: bytes):
     _check_xlsx_zip(content)
-    from python_calamine import CalamineWorkbook
-
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         if not workbook.sheet_names:

@@ -20,10 +20,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor, record
-from callback.errors import LicenseExceeded
-from callback.models import CallbackExtension, Reseller
+from callback.models import CallbackExtension
 from callerids.importing import checking, progress
 from callerids.importing.reading import FileRefused, read_file
 from callerids.models import (
@@ -37,7 +34,11 @@ from callerids.selectors import get_license, room_of
 from callerids.services import credit_totals
 from callerids.services.license import lock_counters
 from credit.models import LedgerEntry, LedgerKind
-from credit.selectors import get_preferences
+from tenancy import scoping
+from tenancy.audit import Actor, record
+from tenancy.models import Reseller
+from tenancy.preferences import get_preferences
+from values.errors import LicenseExceeded
 
 BATCH_SIZE = 2000
 JOB_MAX_AGE = timedelta(days=1)

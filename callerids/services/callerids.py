@@ -20,18 +20,17 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor, event_for, record, snapshot
-from callback.errors import DomainError, LicenseExceeded, NotAllowed
-from callback.models import AuditEvent
+from callback.scope import get_extension
+from callerids import scope
 from callerids.models import (
     CREDIT_FIELDS,
     REMOVED_MESSAGE,
     AuthorizedCallerID,
     CallerIDStatus,
+    SubmissionKey,
 )
 from callerids.pins import hash_pin
-from callerids.services import credit_totals, scope
+from callerids.services import credit_totals
 from callerids.services.license import lock_counters, lock_for_status_change
 from callerids.services.validation import (
     MAX_ROWS,
@@ -43,8 +42,12 @@ from callerids.services.validation import (
     duplicate_message,
 )
 from credit import ledger
-from credit.models import LedgerEntry, LedgerKind, SubmissionKey
-from credit.selectors import get_preferences
+from credit.models import LedgerEntry, LedgerKind
+from tenancy import scoping
+from tenancy.audit import Actor, event_for, record, snapshot
+from tenancy.models import AuditEvent
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, LicenseExceeded, NotAllowed
 
 ENABLED = CallerIDStatus.ENABLED
 DISABLED = CallerIDStatus.DISABLED
@@ -146,7 +149,7 @@ def add_callerids(
 
 
 def _add_callerids(*, actor, extension, rows, key) -> AddResult:
-    extension = scope.get_extension(actor, extension)
+    extension = get_extension(actor, extension)
     preferences = get_preferences()
     cleaned, row_errors = [], {}
     for index, row in enumerate(rows):
@@ -169,7 +172,9 @@ def _add_callerids(*, actor, extension, rows, key) -> AddResult:
             )
         else:
             seen[clean.number] = index
-    if any(c is not None and c.unlimited for c in cleaned) and not scope.may_grant_unlimited(actor):
+    if any(
+        c is not None and c.unlimited for c in cleaned
+    ) and not scoping.actor_may_grant_unlimited(actor):
         raise NotAllowed(scoping.UNLIMITED_REFUSED)
 
     reseller = _reseller_of_extension(extension)
@@ -290,11 +295,11 @@ def edit_callerid(
             if status is not None:
                 # A status change moves the counters: License → Reseller → CallerID.
                 counters, locked = lock_for_status_change(
-                    ids=[scope.pk_of(callerid)], scope=scope.scoped_callerids(actor)
+                    ids=[scoping.pk_of(callerid)], scope=scope.scoped_callerids(actor)
                 )
                 if not locked:
                     raise Http404("Not found")
-                scope.require_write(actor)
+                scoping.require_actor_write(actor)
                 target = locked[0]
                 reseller = target.reseller
             else:
@@ -350,8 +355,8 @@ def edit_callerid(
 
 
 def _set_status_many(*, actor: Actor, ids: Iterable, status: str, verb: str) -> BulkResult:
-    scope.require_write(actor)
-    ids = scope.clean_ids(ids)
+    scoping.require_actor_write(actor)
+    ids = scoping.clean_ids(ids)
     changed, unchanged, skipped = [], [], []
     if not ids:
         return BulkResult()
@@ -405,7 +410,7 @@ def disable_callerids(*, actor: Actor, ids: Iterable) -> BulkResult:
 
 
 def _single(actor: Actor, callerid, bulk) -> AuthorizedCallerID:
-    pk = scope.pk_of(callerid)
+    pk = scoping.pk_of(callerid)
     if not scope.scoped_callerids(actor).filter(pk=pk).exists():
         raise Http404("Not found")
     result = bulk(actor=actor, ids=[pk])
@@ -434,8 +439,8 @@ def remove_callerids(*, actor: Actor, ids: Iterable) -> BulkResult:
     credit at that moment. Already removed ones are reported in skipped_removed; ids out
     of scope are ignored. The number may be added again later as a new entry.
     """
-    scope.require_write(actor)
-    ids = scope.clean_ids(ids)
+    scoping.require_actor_write(actor)
+    ids = scoping.clean_ids(ids)
     changed, skipped = [], []
     if not ids:
         return BulkResult()

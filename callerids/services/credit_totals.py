@@ -22,18 +22,19 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
-from callback.models import Reseller
-from callback.prepared import Statement
 from callerids.models import AuthorizedCallerID, CallerIDStatus, CreditTotals
-from credit.money import quantize4
+from database.prepared import Statement
+from database.tables import table
+from tenancy.models import Reseller
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 
 UPSERT_SQL = (
-    "INSERT INTO callerids_credittotals (reseller_id, outstanding, unlimited) "
+    f"INSERT INTO {table(CreditTotals)} (reseller_id, outstanding, unlimited) "
     "VALUES (%s, %s, %s) ON CONFLICT (reseller_id) DO UPDATE SET "
-    "outstanding = callerids_credittotals.outstanding + EXCLUDED.outstanding, "
-    "unlimited = callerids_credittotals.unlimited + EXCLUDED.unlimited"
+    f"outstanding = {table(CreditTotals)}.outstanding + EXCLUDED.outstanding, "
+    f"unlimited = {table(CreditTotals)}.unlimited + EXCLUDED.unlimited"
 )
 _UPSERT = Statement("credit_totals_add", UPSERT_SQL)
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import QuerySet
 
-from callback.errors import LicenseExceeded
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import lock_license, room_of
+from tenancy.audit import Actor, record, snapshot
+from tenancy.models import MAX_LICENSE, Reseller
+from values.errors import DomainError, LicenseExceeded
 
 ENABLED = CallerIDStatus.ENABLED
 
@@ -111,3 +112,38 @@ def lock_for_status_change(
         callerid.reseller_id = reseller_of[callerid.pk]
         callerid.reseller = counters.resellers[callerid.reseller_id]
     return counters, callerids
+
+
+LICENSE_FIELDS = ["max_active_callerids"]
+
+
+@dataclass(frozen=True)
+class LicenseUpdate:
+    license: object
+    below_active_count: bool  # the new maximum is under the CallerIDs already enabled
+
+
+def update_license(*, actor: Actor, max_active_callerids: int) -> LicenseUpdate:
+    """Set the maximum of active authorized CallerIDs on the server.
+
+    Lowering it below the active count is allowed: the CallerIDs already enabled stay
+    enabled, only new activations are refused (the result says so). Raises DomainError
+    for a negative or absurd value.
+    """
+    if max_active_callerids is None or not 0 <= max_active_callerids <= MAX_LICENSE:
+        raise DomainError(
+            {"max_active_callerids": f"Enter a maximum between 0 and {MAX_LICENSE:,}."}
+        )
+    with transaction.atomic():
+        # The counter on this row moves with every CallerID status change: lock it so the
+        # maximum and the count we compare it with are the ones committed together.
+        license = lock_license()
+        before = snapshot(license, LICENSE_FIELDS)
+        license.max_active_callerids = max_active_callerids
+        license.save(update_fields=["max_active_callerids", "updated_at"])
+        after = snapshot(license, LICENSE_FIELDS)
+        if after != before:
+            record(actor=actor, action="license.update", obj=license, before=before, after=after)
+    return LicenseUpdate(
+        license=license, below_active_count=max_active_callerids < license.active_callerids
+    )

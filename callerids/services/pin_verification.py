@@ -24,15 +24,15 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from callback import scoping
-from callback.audit import Actor, record
-from callback.models import ApiToken
 from callerids.models import LOCKED_REASON, AuthorizedCallerID, CallerIDStatus
 from callerids.pins import check_pin
-from callerids.selectors import lock_callerid
+from callerids.scope import callerids_for_token
+from callerids.selectors import callerid_data, lock_callerid
 from callerids.services.license import lock_for_status_change
 from notifications import services as notifications
 from notifications.models import EventType
+from tenancy.audit import Actor, record
+from tenancy.models import ApiToken
 
 OK = "ok"
 PIN_INVALID = "pin_invalid"
@@ -56,7 +56,7 @@ class _Target:
 
 def _target(token: ApiToken, callerid_id: int) -> _Target:
     row = (
-        scoping.callerids_for_token(token)
+        callerids_for_token(token)
         .exclude(status=CallerIDStatus.REMOVED)
         .filter(pk=callerid_id)
         .values_list(
@@ -125,7 +125,7 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
         # License -> Reseller -> CallerID, the order every status change uses, so this
         # cannot deadlock with an enable running at the same moment.
         counters, locked = lock_for_status_change(
-            ids=[target.callerid_id], scope=scoping.callerids_for_token(token)
+            ids=[target.callerid_id], scope=callerids_for_token(token)
         )
         if not locked:
             raise AuthorizedCallerID.DoesNotExist("unknown CallerID")
@@ -164,7 +164,7 @@ def _verify_and_lock(token: ApiToken, target: _Target, pin: str, actor: Actor) -
             type=EventType.CALLERID_LOCKED,
             reseller_id=callerid.reseller_id,
             data={
-                **notifications.callerid_data(
+                **callerid_data(
                     callerid.pk, balance=None if callerid.unlimited else callerid.available
                 ),
                 "wrong_pin_count": callerid.wrong_pin_count,

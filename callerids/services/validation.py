@@ -14,12 +14,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from callback.errors import DomainError
-from callback.phone import InvalidNumber, normalize_number
 from callerids.models import AuthorizedCallerID
 from callerids.pins import is_valid_pin
-from credit.models import ORDER_NUMBER_MAX
-from credit.money import check_amount, parse_amount
+from values.errors import DomainError
+from values.money import ORDER_NUMBER_MAX, check_amount, parse_amount
+from values.phone import InvalidNumber, normalize_number
 
 MAX_ROWS = 10  # the add form's rows
 API_MAX_ROWS = 1000  # rows of one provisioning API request (SPEC §13)
@@ -101,7 +100,7 @@ def clean_amount(value, *, decimals: int, allow_negative: bool, currency: str = 
     """A Decimal with at most `decimals` decimals and at most 1,000,000 either way.
 
     value: a Decimal or int, or text as typed (a dot as the decimal separator), which is
-    parsed by the forms' own parser (credit.money.parse_amount). currency: named with the
+    parsed by the forms' own parser (values.money.parse_amount). currency: named with the
     amounts in the messages."""
     if isinstance(value, str):
         try:

@@ -8,17 +8,19 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.forms.posting import add_refusal, posted
+from callback.scope import get_extension_for_user
 from callerids.forms import SHOWN_ROWS, EditCallerIDForm, NewCallerIDFormSet, OneTimeKeyForm
+from callerids.scope import get_callerid_for_user
 from callerids.selectors import room_left
 from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
 from callerids.tables import format_created, status_text
 from callerids.views.lists import list_url
-from credit.selectors import default_country_notice, get_preferences
+from panel.posting import add_refusal, posted
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import default_country_notice, get_preferences
+from values.errors import DomainError
 
 EXPIRED_KEY = "This form had no valid one-time key; check the rows and press OK again."
 
@@ -34,7 +36,7 @@ def _added_message(result) -> str:
 
 @require_http_methods(["GET", "POST"])
 def callerid_add(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     preferences = get_preferences()
     may_grant_unlimited = scoping.may_grant_unlimited(request.user)
     data = posted(request)
@@ -102,7 +104,7 @@ def callerid_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def callerid_edit(request, pk):
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=True)
+    callerid = get_callerid_for_user(request.user, pk, write=True)
     extension = callerid.extension
     preferences = get_preferences()
     context = {

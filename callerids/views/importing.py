@@ -6,20 +6,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from callback import scoping
-from callback.audit import Actor
+from callback.scope import get_extension_for_user
 from callerids.forms_import import ImportUploadForm
 from callerids.importing import background, checking
 from callerids.importing.services import job_for
 from callerids.models import ImportState
 from callerids.selectors import get_license, room_of
-from credit.selectors import default_country_notice, get_preferences
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import default_country_notice, get_preferences
 
 ERRORS_SHOWN = 500
 
@@ -30,7 +32,7 @@ def _list_url(extension) -> str:
 
 def _get_job(request, pk, token):
     """The extension (write scope: 404 outside, 403 read-only) and the user's own job."""
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     job = job_for(user=request.user, extension=extension, token=token)
     if job is None:
         raise Http404("Not found")
@@ -56,7 +58,7 @@ def _page(request, template, extension, **context):
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         # The Check runs as a task: this request only keeps the file (SPEC §12).
@@ -118,7 +120,6 @@ def import_report(request, pk, token):
 
 
 def _progress_polled() -> bool:
-    from django.db import connection
 
     return connection.vendor == "postgresql"
 

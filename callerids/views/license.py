@@ -6,13 +6,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.forms.posting import add_refusal, posted
-from callback.forms.tenancy import LicenseForm
-from callback.services.server_settings import update_license
+from callerids.forms_license import LicenseForm
 from callerids.selectors import get_license
+from callerids.services.license import update_license
+from panel.posting import add_refusal, posted
+from tenancy import scoping
+from tenancy.audit import Actor
+from values.errors import DomainError
 
 
 def license_page(request):

@@ -9,12 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.tables.paging import paginate, pagination
+from callback.scope import get_extension_for_user
 from callerids.filters import CallerIDFilter
 from callerids.models import CallerIDStatus
+from callerids.scope import callerids_for, get_callerid_for_user
 from callerids.selectors import room_left
 from callerids.services.callerids import (
     disable_callerid,
@@ -24,7 +22,11 @@ from callerids.services.callerids import (
     remove_callerids,
 )
 from callerids.tables import CallerIDTable
-from credit.selectors import get_preferences_cached
+from panel.paging import paginate, pagination
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences_cached
+from values.errors import DomainError
 
 PER_PAGE = 50
 MAX_SELECTED = 1000
@@ -60,12 +62,12 @@ def _add_link(room) -> tuple[bool, str]:
 
 @require_GET
 def callerid_list(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
     # Display only (decimals, currency): a change reaches other workers within seconds.
     preferences = get_preferences_cached()
     # The extension is known: the rows need none of its joins.
-    scoped = scoping.callerids_for(request.user).filter(extension=extension)
+    scoped = callerids_for(request.user).filter(extension=extension)
     filterset = CallerIDFilter(request.GET, queryset=scoped.select_related(None))
     rows = filterset.qs  # validates the search; searched and sorted
     search = filterset.form.cleaned_data
@@ -110,7 +112,7 @@ def callerid_list(request, pk):
 @require_POST
 def callerid_toggle(request, pk):
     """The S button: enable a disabled (or PIN-locked) CallerID, disable an enabled one."""
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=True)
+    callerid = get_callerid_for_user(request.user, pk, write=True)
     actor = Actor.from_request(request)
     try:
         if callerid.status == CallerIDStatus.ENABLED:
@@ -129,7 +131,7 @@ def _selected(request, extension):
     order; anything else (another reseller's, another extension's, garbage) is dropped."""
     ids = [raw for raw in request.POST.getlist("ids") if raw.isdigit()][: MAX_SELECTED + 1]
     return (
-        scoping.callerids_for(request.user)
+        callerids_for(request.user)
         .filter(extension=extension, pk__in=ids)
         .select_related(None)
         .order_by("number", "pk")
@@ -138,7 +140,7 @@ def _selected(request, extension):
 
 @require_POST
 def callerid_bulk(request, pk):
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     action = request.POST.get("action")
     querystring = request.POST.get("querystring", "")
     back = list_url(extension, querystring)

@@ -21,15 +21,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor
-from callback.models import ApiToken
-from callback.prepared import Statement
+from callback.scope import extensions_for_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.selectors import callerid_lock
+from callerids.selectors import callerid_data, callerid_lock
 from credit import call_days, ledger
 from credit.models import Call, CallHold, HoldStatus
-from credit.money import quantize4
 from credit.services import holds
 from credit.services.holds import (
     CallIdConflict,
@@ -37,8 +33,13 @@ from credit.services.holds import (
     extension_and_reseller,
     extension_in_scope,
 )
+from database.prepared import Statement
+from database.tables import table
 from notifications import services as notifications
 from notifications.models import EventType
+from tenancy.audit import Actor
+from tenancy.models import ApiToken
+from values.money import quantize4
 
 ZERO = Decimal("0.0000")
 
@@ -158,7 +159,7 @@ def _replay(token: ApiToken, extension_id: int, report: CallReport) -> CallOutco
         hold = CallHold.objects.filter(call_id=report.call_id).first()
         cost = _cost_from_hold(hold, report) if hold is not None else None
     same = (
-        scoping.extensions_for_token(token).filter(pk=original.extension_id).exists()
+        extensions_for_token(token).filter(pk=original.extension_id).exists()
         and original.extension_id == extension_id
         and original.callerid_id == report.callerid_id
         and original.started_at == report.started_at
@@ -189,7 +190,7 @@ def _daily_limit_event(
             type=EventType.DAILY_LIMIT_REACHED,
             reseller_id=reseller_id,
             data={
-                **notifications.callerid_data(report.callerid_id, balance=balance),
+                **callerid_data(report.callerid_id, balance=balance),
                 "daily_limit": str(quantize4(limit)),
                 "charged_today": str(quantize4(after)),
             },
@@ -255,13 +256,13 @@ def _cost_from_hold(hold, report: CallReport) -> Decimal:
 # The hold of a call_id and the reservations of the CallerID's other open holds, read after
 # its row lock (so every hold committed before is seen); PostgreSQL also expires the
 # CallerID's overdue holds in the same statement (elsewhere holds.expire_holds_of runs first).
-_SETTLE_SQL = """SELECT
-       (SELECT COALESCE(SUM(o.reserved), 0) FROM credit_callhold o
+_SETTLE_SQL = f"""SELECT
+       (SELECT COALESCE(SUM(o.reserved), 0) FROM {table(CallHold)} o
          WHERE o.callerid_id = %s AND o.status = 'open' AND o.expires_at > %s
            AND o.call_id <> %s),
        h.id, h.status, h.expires_at, h.extension_id, h.callerid_id, h.reserved,
        h.rate_per_minute, h.connection_fee
-  FROM (SELECT 1 AS one) one LEFT JOIN credit_callhold h ON h.call_id = %s"""
+  FROM (SELECT 1 AS one) one LEFT JOIN {table(CallHold)} h ON h.call_id = %s"""
 _SETTLE = {
     cte: Statement(
         f"settle_read{'_cte' if cte else ''}",
@@ -271,12 +272,12 @@ _SETTLE = {
 }
 _HOLD_SQL = (
     "SELECT id, status, expires_at, extension_id, callerid_id, reserved, rate_per_minute,"
-    " connection_fee FROM credit_callhold WHERE call_id = %s"
+    f" connection_fee FROM {table(CallHold)} WHERE call_id = %s"
 )
 _HOLD = Statement("settle_hold", _HOLD_SQL)
 _CLOSE_HOLD = Statement(
     "settle_close_hold",
-    "UPDATE credit_callhold SET status = 'settled', closed_at = %s, settled_call_id = %s"
+    f"UPDATE {table(CallHold)} SET status = 'settled', closed_at = %s, settled_call_id = %s"
     " WHERE id = %s AND status = 'open'",
 )
 
@@ -417,7 +418,11 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
     if balance is not None:
         # Crossings only (no query unless one fires), in the call's transaction (SPEC §12).
         notifications.credit_changed(
-            callerid_id=report.callerid_id, reseller_id=reseller_id, before=available, after=balance
+            callerid_id=report.callerid_id,
+            reseller_id=reseller_id,
+            before=available,
+            after=balance,
+            describe=callerid_data,
         )
         if daily_limit is not None and charged > 0:
             _daily_limit_event(report, reseller_id, daily_limit, charged, balance, now)

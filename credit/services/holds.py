@@ -12,7 +12,7 @@ extension row (FOR NO KEY UPDATE: it serializes the extension's count of open ho
 blocking the foreign-key checks of inserts that reference the extension, nor reads). Nothing
 locks an extension row and then a CallerID row.
 
-Every statement of the start is prepared (callback.prepared): this is the PBX's hot path.
+Every statement of the start is prepared (database.prepared): this is the PBX's hot path.
 On PostgreSQL a start is: lock (one statement that also reads the extension, its owners'
 flags and both sets of destination rules), [lock the extension], read the open holds (one
 statement that also expires the CallerID's overdue holds), insert the hold, commit.
@@ -28,18 +28,21 @@ from decimal import ROUND_CEILING, Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor, record
 from callback.destinations import denial, read_destination, rules_from_row
-from callback.errors import DomainError
-from callback.models import ApiToken, CallbackExtension, ReturnMode
-from callback.prepared import Statement
+from callback.models import CallbackExtension, DestinationRules, ReturnMode
+from callback.scope import extensions_for, extensions_for_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.selectors import lock_callerid
 from credit import ledger
-from credit.models import CallHold, HoldStatus
-from credit.money import FOUR_PLACES, quantize4
-from credit.selectors import get_preferences_cached
+from credit.models import Call, CallHold, HoldStatus
+from database.prepared import Statement
+from database.tables import table
+from tenancy import scoping
+from tenancy.audit import Actor, record
+from tenancy.models import ApiToken, Organization, Reseller
+from tenancy.preferences import get_preferences_cached
+from values.errors import DomainError
+from values.money import FOUR_PLACES, quantize4
 
 ZERO = Decimal("0.0000")
 # A hold still open this long after its time limit is released without a charge.
@@ -106,11 +109,11 @@ _EXTENSION_COLUMNS = """e.id, e.active, o.active, r.active, e.return_mode,
        e.max_call_duration_seconds, e.max_calls_per_callerid, e.max_calls, e.daily_limit,
        sr.blocked_prefixes, sr.allowed_countries, sr.refuse_premium, sr.max_rate_per_minute,
        rr.blocked_prefixes, rr.allowed_countries, rr.refuse_premium, rr.max_rate_per_minute"""
-_EXTENSION_JOINS = """
-  JOIN callback_organization o ON o.id = e.organization_id
-  JOIN callback_reseller r ON r.id = o.reseller_id
-  LEFT JOIN callback_destinationrules sr ON sr.reseller_id IS NULL
-  LEFT JOIN callback_destinationrules rr ON rr.reseller_id = o.reseller_id"""
+_EXTENSION_JOINS = f"""
+  JOIN {table(Organization)} o ON o.id = e.organization_id
+  JOIN {table(Reseller)} r ON r.id = o.reseller_id
+  LEFT JOIN {table(DestinationRules)} sr ON sr.reseller_id IS NULL
+  LEFT JOIN {table(DestinationRules)} rr ON rr.reseller_id = o.reseller_id"""
 
 
 def _start_statements() -> dict[tuple[bool, bool, bool], Statement]:
@@ -123,13 +126,13 @@ def _start_statements() -> dict[tuple[bool, bool, bool], Statement]:
                 if metered:
                     sql = (
                         f"SELECT {_EXTENSION_COLUMNS}, c.id, c.status, c.unlimited, c.available"
-                        " FROM callerids_authorizedcallerid c"
-                        " JOIN callback_callbackextension e ON e.id = c.extension_id"
+                        f" FROM {table(AuthorizedCallerID)} c"
+                        f" JOIN {table(CallbackExtension)} e ON e.id = c.extension_id"
                         f"{_EXTENSION_JOINS} WHERE c.id = %s AND e.number = %s"
                     )
                 else:
                     sql = (
-                        f"SELECT {_EXTENSION_COLUMNS} FROM callback_callbackextension e"
+                        f"SELECT {_EXTENSION_COLUMNS} FROM {table(CallbackExtension)} e"
                         f"{_EXTENSION_JOINS} WHERE e.number = %s"
                     )
                 if in_reseller:
@@ -149,12 +152,12 @@ _START = _start_statements()
 
 _LOCK_EXTENSION = Statement(
     "start_lock_extension",
-    "SELECT id FROM callback_callbackextension WHERE id = %s FOR NO KEY UPDATE",
+    f"SELECT id FROM {table(CallbackExtension)} WHERE id = %s FOR NO KEY UPDATE",
 )
 
 # Overdue holds of one CallerID, released (run under its row lock).
 EXPIRE_SQL = (
-    "UPDATE credit_callhold SET status = 'expired', closed_at = %s"
+    f"UPDATE {table(CallHold)} SET status = 'expired', closed_at = %s"
     " WHERE callerid_id = %s AND status = 'open' AND expires_at <= %s"
 )
 _EXPIRE = Statement("expire_callerid_holds", EXPIRE_SQL)
@@ -167,16 +170,16 @@ _EXPIRE = Statement("expire_callerid_holds", EXPIRE_SQL)
 _OPEN_SQL = """SELECT count(h.id), COALESCE(SUM(h.reserved), 0),
        COALESCE(SUM(CASE WHEN h.started_at >= %s THEN h.reserved ELSE 0 END), 0),
        {daily}, {extension},
-       (SELECT count(*) FROM credit_callhold s WHERE s.call_id = %s),
-       (SELECT count(*) FROM credit_call k WHERE k.call_id = %s)
-  FROM credit_callhold h
+       (SELECT count(*) FROM {holds} s WHERE s.call_id = %s),
+       (SELECT count(*) FROM {calls} k WHERE k.call_id = %s)
+  FROM {holds} h
  WHERE h.callerid_id = %s AND h.status = 'open' AND h.expires_at > %s"""
 _DAILY_SQL = (
-    "(SELECT COALESCE(SUM(d.charged), 0) FROM credit_call d"
+    f"(SELECT COALESCE(SUM(d.charged), 0) FROM {table(Call)} d"
     " WHERE d.callerid_id = %s AND d.started_at >= %s)"
 )
 _EXTENSION_COUNT_SQL = (
-    "(SELECT count(*) FROM credit_callhold x"
+    f"(SELECT count(*) FROM {table(CallHold)} x"
     " WHERE x.extension_id = %s AND x.status = 'open' AND x.expires_at > %s)"
 )
 
@@ -190,6 +193,8 @@ def _open_statements() -> dict[tuple[bool, bool, bool], Statement]:
                 sql = _OPEN_SQL.format(
                     daily=_DAILY_SQL if daily else "0",
                     extension=_EXTENSION_COUNT_SQL if count else "0",
+                    holds=table(CallHold),
+                    calls=table(Call),
                 )
                 if cte:
                     sql = f"WITH expired AS ({EXPIRE_SQL} RETURNING id) {sql}"
@@ -201,12 +206,16 @@ def _open_statements() -> dict[tuple[bool, bool, bool], Statement]:
 _OPEN = _open_statements()
 
 # The same for an open-mode start (no CallerID).
-_UNMETERED_SQL = """SELECT (SELECT count(*) FROM credit_callhold s WHERE s.call_id = %s),
-       (SELECT count(*) FROM credit_call k WHERE k.call_id = %s), {extension}"""
+_UNMETERED_SQL = """SELECT (SELECT count(*) FROM {holds} s WHERE s.call_id = %s),
+       (SELECT count(*) FROM {calls} k WHERE k.call_id = %s), {extension}"""
 _UNMETERED = {
     count: Statement(
         f"start_unmetered{'_count' if count else ''}",
-        _UNMETERED_SQL.format(extension=_EXTENSION_COUNT_SQL if count else "0"),
+        _UNMETERED_SQL.format(
+            extension=_EXTENSION_COUNT_SQL if count else "0",
+            holds=table(CallHold),
+            calls=table(Call),
+        ),
     )
     for count in (False, True)
 }
@@ -268,9 +277,9 @@ def _read(token: ApiToken, start: CallStart) -> _Admission:
     )
 
 
-_EXTENSION_SQL = """
-SELECT e.id, o.reseller_id FROM callback_callbackextension e
-  JOIN callback_organization o ON o.id = e.organization_id
+_EXTENSION_SQL = f"""
+SELECT e.id, o.reseller_id FROM {table(CallbackExtension)} e
+  JOIN {table(Organization)} o ON o.id = e.organization_id
  WHERE e.number = %s
 """
 _EXTENSION = Statement("call_extension", _EXTENSION_SQL)
@@ -288,7 +297,7 @@ def extension_and_reseller(token: ApiToken, number: str) -> tuple[int, int]:
     """(id, reseller id) of the extension when it is in the token's scope, else
     CallbackExtension.DoesNotExist.
 
-    The filter of scoping.extensions_for_token (a reseller's token sees its reseller's
+    The filter of extensions_for_token (a reseller's token sees its reseller's
     extensions only) as one prepared query: this is the PBX's hot path.
     """
     if token.reseller_id is None:
@@ -459,7 +468,7 @@ def _replay_start(token: ApiToken, start: CallStart) -> StartOutcome:
     if hold is None:
         raise LookupError(start.call_id)
     same = (
-        scoping.extensions_for_token(token).filter(pk=hold.extension_id).exists()
+        extensions_for_token(token).filter(pk=hold.extension_id).exists()
         and hold.extension_id == extension_in_scope(token, start.extension)
         and hold.callerid_id == start.callerid_id
         and hold.destination == start.destination
@@ -524,7 +533,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
     charge (status released; a report arriving later is charged as a call without a hold).
 
     Requires a writing role with the hold's extension in scope (Http404 / PermissionDenied
-    via callback.scoping); DomainError when the hold is no longer open. Writes a
+    via tenancy.scoping); DomainError when the hold is no longer open. Writes a
     `hold.release` audit event.
     """
     now = now or timezone.now()
@@ -532,7 +541,7 @@ def release_hold(*, actor: Actor, hold: CallHold | int, now: datetime | None = N
     scoping.require_write(actor.user)
     with transaction.atomic():
         found = (
-            CallHold.objects.filter(extension__in=scoping.extensions_for(actor.user))
+            CallHold.objects.filter(extension__in=extensions_for(actor.user))
             .select_related("extension__organization__reseller", "callerid")
             .filter(pk=pk)
             .first()

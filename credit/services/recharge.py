@@ -21,19 +21,21 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor, record, snapshot
-from callback.errors import DomainError, NotAllowed
+from callerids import scope
 from callerids.models import CREDIT_FIELDS, REMOVED_MESSAGE, AuthorizedCallerID, CallerIDStatus
-from callerids.services import credit_totals, scope
+from callerids.selectors import callerid_data
+from callerids.services import credit_totals
 from callerids.services.validation import NOT_BOTH, clean_amount, clean_order_number
 from credit import ledger
 from credit.models import CallHold, HoldStatus, LedgerEntry, LedgerKind
-from credit.money import MAX_BALANCE, format_money, quantize4
-from credit.selectors import get_preferences
 from credit.selectors_holds import open_holds_of
 from credit.services import holds
 from notifications import services as notifications
+from tenancy import scoping
+from tenancy.audit import Actor, record, snapshot
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, NotAllowed
+from values.money import MAX_BALANCE, format_money, quantize4
 
 # The "0 or empty" refusal names the Unlimited box only to who has it (SPEC §2).
 EMPTY = "Enter an amount other than 0."
@@ -116,7 +118,7 @@ def add_credit(
     if not unlimited and (amount in (None, "") or amount == 0):
         amount = None  # refused under the lock, in words that fit the CallerID and the user
     order_number = clean_order_number(order_number)
-    pk = scope.pk_of(callerid)
+    pk = scoping.pk_of(callerid)
     try:
         return _add_credit(
             actor=actor,
@@ -140,7 +142,7 @@ def _empty_refusal(actor: Actor, callerid: AuthorizedCallerID) -> str:
     """The "0 or empty" refusal, naming only what this user can do for this CallerID."""
     if callerid.unlimited:
         return ALREADY_UNLIMITED
-    return EMPTY_OR_UNLIMITED if scope.may_grant_unlimited(actor) else EMPTY
+    return EMPTY_OR_UNLIMITED if scoping.actor_may_grant_unlimited(actor) else EMPTY
 
 
 def _limit(amount: Decimal, preferences) -> str:
@@ -176,7 +178,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
             kind, balance, total = LedgerKind.SET_LIMITED, Decimal("0"), Decimal("0")
             callerid.unlimited = False
         elif unlimited:
-            if not scope.may_grant_unlimited(actor):
+            if not scoping.actor_may_grant_unlimited(actor):
                 raise NotAllowed(scoping.UNLIMITED_REFUSED, field="unlimited")
             kind, balance, total = LedgerKind.SET_UNLIMITED, None, None
             callerid.unlimited = True
@@ -233,6 +235,7 @@ def _add_credit(*, actor, pk, amount, unlimited, order_number, key, preferences)
                 "amount": None if entry.amount is None else str(entry.amount),
                 "order_number": order_number,
             },
+            describe=callerid_data,
         )
         record(
             actor=actor,

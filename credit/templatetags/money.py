@@ -4,8 +4,8 @@ template's context (credit.context_processors, or the view's own copy)."""
 
 from django import template
 
-from credit.money import format_amount
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
+from values.money import format_amount
 
 register = template.Library()
 

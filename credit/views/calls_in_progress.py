@@ -8,18 +8,19 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
+from callback.scope import get_extension_for_user
 from credit.models import CallHold, HoldStatus
 from credit.selectors_holds import calls_in_progress_for_extension
 from credit.services.holds import release_hold
+from tenancy import scoping
+from tenancy.audit import Actor
+from values.errors import DomainError
 
 RECENTLY_ENDED = 20
 
 
 def calls_in_progress(request, pk: int):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     holds = list(calls_in_progress_for_extension(extension.pk))
     ended = list(
         CallHold.objects.filter(
@@ -44,7 +45,7 @@ def calls_in_progress(request, pk: int):
 def release(request, pk: int, hold_pk: int):
     # 403 for read-only roles before anything is looked up; 404 outside the scope.
     scoping.require_write(request.user)
-    extension = scoping.get_extension_for_user(request.user, pk, write=True)
+    extension = get_extension_for_user(request.user, pk, write=True)
     hold = scoping.get_or_404(CallHold.objects.filter(extension_id=extension.pk), pk=hold_pk)
     try:
         release_hold(actor=Actor.from_request(request), hold=hold)

@@ -6,19 +6,20 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from callback import scoping, selectors
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.forms.posting import add_refusal, posted
-from callback.forms.tenancy import ChargingForm
-from callback.services.server_settings import update_charging_preferences
-from credit.selectors import get_preferences
+from credit.forms_charging import ChargingForm
+from credit.selectors import credit_ever_granted
+from credit.services.charging import update_charging_preferences
+from panel.posting import add_refusal, posted
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences
+from values.errors import DomainError
 
 
 def charging_page(request):
     scoping.require_admin(request.user)
     preferences = get_preferences()
-    locked = selectors.credit_ever_granted()
+    locked = credit_ever_granted()
     initial = {
         "currency": preferences.currency,
         "decimals": preferences.decimals,

@@ -10,14 +10,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from callback import scoping
-from callback.tables.paging import configure_list
+from callback.scope import get_extension_for_user
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
 from credit.charts import cost_charts
 from credit.forms_cost import CostReportForm
-from credit.selectors import get_preferences
 from credit.selectors_cost import cost_per_day, cost_report_calls, cost_report_totals, month_of
 from credit.tables_cost import CostReportTable, format_duration
+from panel.paging import configure_list
+from tenancy.preferences import get_preferences
 
 PER_PAGE = 50
 
@@ -48,7 +48,7 @@ def _quick_picks(base: str, params: QueryDict) -> list[tuple[str, str]]:
 
 @require_GET
 def cost_report(request, pk: int):
-    extension = scoping.get_extension_for_user(request.user, pk)
+    extension = get_extension_for_user(request.user, pk)
     form = CostReportForm(request.GET, extension=extension)
     report = form.report_filter()
     base = reverse("credit:cost_report", args=[extension.pk])

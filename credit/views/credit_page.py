@@ -7,21 +7,22 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.forms.posting import add_refusal
-from callback.tables.paging import configure_list
 from callerids.models import REMOVED_MESSAGE
+from callerids.scope import get_callerid_for_user
 from credit.filters import RechargeHistoryFilter
 from credit.forms import AddCreditForm
 from credit.models import CallHold, HoldStatus, LedgerKind
-from credit.money import format_money
-from credit.selectors import get_preferences
 from credit.selectors_history import calls_after, recharge_history
 from credit.selectors_holds import open_holds_of
 from credit.services.recharge import CreditResult, add_credit
 from credit.tables import RechargeHistoryTable
+from panel.paging import configure_list
+from panel.posting import add_refusal
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.preferences import get_preferences
+from values.errors import DomainError
+from values.money import format_money
 
 PER_PAGE = 25
 # Holds that ended without a report (expired, released), newest first.
@@ -82,7 +83,7 @@ def _apply(request, callerid, form: AddCreditForm, preferences):
 def callerid_credit(request, pk: int):
     posting = request.method == "POST"
     # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).
-    callerid = scoping.get_callerid_for_user(request.user, pk, write=posting)
+    callerid = get_callerid_for_user(request.user, pk, write=posting)
     preferences = get_preferences()
     form = None
     if scoping.can_write(request.user) and (posting or not callerid.is_removed):

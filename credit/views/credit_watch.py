@@ -8,8 +8,6 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from callback import scoping
-from credit.selectors import get_preferences
 from credit.selectors_home import (
     CREDIT_STATES,
     LOW,
@@ -17,6 +15,8 @@ from credit.selectors_home import (
     credit_watch,
     low_credit_threshold,
 )
+from tenancy import scoping
+from tenancy.preferences import get_preferences
 
 
 @require_GET

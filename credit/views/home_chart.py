@@ -13,10 +13,10 @@ from django.urls import path
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
-from callback import scoping
 from credit.charts import cost_per_day_svg
-from credit.selectors import get_preferences
 from credit.selectors_home import cost_days
+from tenancy import scoping
+from tenancy.preferences import get_preferences
 
 SIZES = {"wide": False, "compact": True}
 

@@ -10,19 +10,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Mapping
 
-from exports.cells import (
-    DATE,
-    DATETIME,
-    EMPTY,
-    MONEY,
-    NUMBER,
-    PLAIN,
-    PROTECTED,
-    Cell,
-    row_converter,
-)
+from exports.cells import row_converter
 from exports.exporters import Exporter, ExportParamsError
+from exports.renderers.csv_cells import cell_formatter
 from exports.renderers.csv_copy import copy_enabled, copy_rows, copy_select
+
+__all__ = ["BOM", "DIALECTS", "CsvRenderer", "cell_formatter"]
 
 BOM = "\ufeff"
 ROWS_PER_CHUNK = 500
@@ -34,32 +27,6 @@ class _Line:
 
     def write(self, line: str) -> str:
         return line
-
-
-def _money(decimal_separator: str):
-    if decimal_separator == ".":
-        return lambda value: f"{value:f}"
-    return lambda value: f"{value:f}".replace(".", decimal_separator)
-
-
-def cell_formatter(decimal_separator: str = "."):
-    """The text of one cell in CSV; shared by the general path and the COPY check."""
-    money = _money(decimal_separator)
-    by_kind = {
-        EMPTY: lambda value: "",
-        PLAIN: lambda value: value,
-        # A leading apostrophe makes a spreadsheet show the text and never run it.
-        PROTECTED: lambda value: "'" + value,
-        MONEY: money,
-        NUMBER: str,
-        DATETIME: lambda value: value.strftime("%Y-%m-%d %H:%M:%S"),
-        DATE: lambda value: value.strftime("%Y-%m-%d"),
-    }
-
-    def format_cell(cell: Cell) -> str:
-        return by_kind[cell.kind](cell.value)
-
-    return format_cell
 
 
 class CsvRenderer:

@@ -35,6 +35,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import psycopg2
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -52,6 +53,7 @@ from exports.cells import (
     Column,
     to_cell,
 )
+from exports.renderers.csv_cells import cell_formatter
 
 # Bytes handed to the response at a time, and chunks the COPY thread may run ahead.
 CHUNK_BYTES = 256 * 1024
@@ -84,8 +86,6 @@ def text_sql(expr: str) -> str:
 
 def text_value(value: Any) -> str:
     """The CSV text of a TEXT cell holding `value` (the same in both dialects)."""
-    from exports.renderers.csv import cell_formatter  # csv imports this module
-
     return cell_formatter()(to_cell(TEXT, value))
 
 
@@ -236,8 +236,6 @@ _DONE = object()
 
 def copy_rows(sql: str, params: Sequence, *, delimiter: str) -> Iterator[bytes]:
     """The rows of `sql` as CSV (CRLF line ends), chunk by chunk, formatted by PostgreSQL."""
-    import psycopg2
-
     raw = psycopg2.connect(**connections[DEFAULT_DB_ALIAS].get_connection_params())
     try:
         # One consistent snapshot, and nothing this connection could change.

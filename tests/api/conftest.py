@@ -13,14 +13,14 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from callback.audit import SYSTEM
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.pins import hash_pin
 from callerids.selectors import get_license
 from credit import ledger
 from credit.models import LedgerKind
-from credit.selectors import get_preferences
+from tenancy.audit import SYSTEM
+from tenancy.models import Reseller
+from tenancy.preferences import get_preferences
 from tests import factories
 
 UNLIMITED = None
@@ -134,7 +134,7 @@ def api_b(make_token, preferences, reseller_b):
 def _fresh_preferences():
     """The API keeps the charging preferences for a few seconds per process: a test must
     not see the copy of a previous test's (rolled back) row."""
-    from credit.selectors import forget_cached_preferences
+    from tenancy.preferences import forget_cached_preferences
 
     forget_cached_preferences()
     yield

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.test import Client
 
-from callback.audit import SYSTEM
-from callback.services.tokens import create_token
+from tenancy.audit import SYSTEM
+from tenancy.services.tokens import create_token
 from tests import factories
 
 BOTH = ["pbx", "provisioning"]

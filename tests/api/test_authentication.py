@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from callback.audit import SYSTEM
-from callback.models import ApiToken
-from callback.services.tokens import create_token, revoke_token
+from tenancy.audit import SYSTEM
+from tenancy.models import ApiToken
+from tenancy.services.tokens import create_token, revoke_token
 
 pytestmark = pytest.mark.django_db
 

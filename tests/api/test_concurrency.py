@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from callback.audit import SYSTEM
-from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import Call, LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import AuditEvent
 from tests.api.conftest import ApiClient, add_callerid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -180,8 +180,8 @@ def test_pin_lockouts_and_enables_at_once_do_not_deadlock(
     make_token, preferences, extension_a, admin_user
 ):
     """The lockout takes License -> Reseller -> CallerID like enabling does."""
-    from callback.audit import Actor
     from callerids.services.callerids import disable_callerids, enable_callerids
+    from tenancy.audit import Actor
 
     token = make_token()
     locking = [add_callerid(extension_a, f"+4072100{n:04d}", pin="1234") for n in range(5)]

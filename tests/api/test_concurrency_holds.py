@@ -13,16 +13,18 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from callback.audit import Actor
-from callback.errors import DomainError
-from callback.services.tokens import create_token
+from callerids.models import AuthorizedCallerID
 from credit.checks import hold_failures
 from credit.models import CallHold, HoldStatus
 from credit.services.calls import CallReport, report_call
 from credit.services.holds import CallIdConflict, CallStart, release_expired_holds, start_call
 from credit.services.recharge import CreditResult, add_credit
+from database.tables import table
+from tenancy.audit import Actor
+from tenancy.services.tokens import create_token
 from tests.api.conftest import add_callerid
 from tests.parallel import in_parallel
+from values.errors import DomainError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,8 +33,8 @@ D = Decimal
 
 @pytest.fixture
 def token(db):
-    from callback.audit import SYSTEM
-    from callback.models import ApiToken
+    from tenancy.audit import SYSTEM
+    from tenancy.models import ApiToken
 
     plaintext = create_token(actor=SYSTEM, name="pbx", reseller=None).plaintext
     return ApiToken.objects.get(prefix=plaintext.split("_")[1])
@@ -73,13 +75,13 @@ def held_and_balance(callerid_id):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cursor.execute(
-            "SELECT COALESCE(SUM(reserved), 0) FROM credit_callhold"
+            f"SELECT COALESCE(SUM(reserved), 0) FROM {table(CallHold)}"
             " WHERE callerid_id = %s AND status = 'open' AND expires_at > now()",
             [callerid_id],
         )
         held = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT available FROM callerids_authorizedcallerid WHERE id = %s", [callerid_id]
+            f"SELECT available FROM {table(AuthorizedCallerID)} WHERE id = %s", [callerid_id]
         )
         return held, cursor.fetchone()[0]
 

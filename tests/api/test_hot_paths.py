@@ -6,13 +6,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from callback import scoping
-from callback.api.auth import authenticate_token
-from callback.api.authorize import _lookup
-from callback.models import ApiToken, CallbackExtension
-from credit import selectors
-from credit.models import Call, ChargingPreferences, LedgerEntry, LedgerKind
+from api.auth import authenticate_token
+from api.authorize import _lookup
+from callback.models import CallbackExtension
+from callback.scope import extensions_for_token
+from credit.models import Call, LedgerEntry, LedgerKind
 from credit.services.holds import extension_in_scope as _extension_id
+from tenancy import preferences as selectors
+from tenancy.models import ApiToken, ChargingPreferences
 from tests.api.conftest import UNLIMITED, add_callerid
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +41,10 @@ def report(api, callerid, call_id="pbx1-1", cost="0.4167"):
     )
 
 
-def test_authorize_asks_the_database_twice(server_api, extension_a, django_assert_num_queries):
+def test_authorize_asks_the_database_once(server_api, extension_a, django_assert_num_queries):
     add_callerid(extension_a, CALLER)
     authorize(server_api)  # records the token's last use, prepares the statements
-    with django_assert_num_queries(2):  # the token; extension + owners + CallerID
+    with django_assert_num_queries(1):  # the token, the extension, its owners, the CallerID
         assert authorize(server_api)[1]["decision"] == "callback"
 
 
@@ -70,7 +71,7 @@ def test_the_extension_lookups_agree_with_the_scoping_module(
     for reseller in (None, reseller_a, reseller_b):
         token = authenticate_token(make_token(reseller), address=None)
         for number in ("0003*001", "0003*002", "0004*001", "0009*999"):
-            in_scope = scoping.extensions_for_token(token).filter(number=number).exists()
+            in_scope = extensions_for_token(token).filter(number=number).exists()
             assert (_lookup(token, number, None) is not None) is in_scope
             try:
                 found = _extension_id(token, number)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.models import LedgerEntry
+from tenancy.models import AuditEvent
 from tests.api.provisioning_support import BOTH, Api, callerid, token
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ PBX_CALLS = [
 
 
 def test_every_pbx_endpoint_is_in_the_permission_test():
-    from callback.api.routes import api
+    from api.routes import api
 
     schema = api.get_openapi_schema()
     pbx = {

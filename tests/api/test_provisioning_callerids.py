@@ -10,10 +10,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import get_license
 from credit.models import LedgerEntry, LedgerKind
+from tenancy.models import AuditEvent
 from tests.api.provisioning_support import Api, callerid, token
 
 pytestmark = pytest.mark.django_db

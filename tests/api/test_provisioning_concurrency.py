@@ -10,10 +10,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from callback.models import AuditEvent, IdempotencyKey
+from api.models import IdempotencyKey
 from callerids.models import AuthorizedCallerID, License
 from callerids.selectors import get_license
 from credit.models import LedgerEntry, LedgerKind
+from tenancy.models import AuditEvent
 from tests.api.provisioning_support import Api, callerid, token
 from tests.parallel import in_parallel
 

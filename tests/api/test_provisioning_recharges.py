@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.models import AuditEvent, IdempotencyKey
+from api.models import IdempotencyKey
 from callerids.models import AuthorizedCallerID
 from credit.models import LedgerEntry, LedgerKind
+from tenancy.models import AuditEvent
 from tests.api.provisioning_support import BOTH, Api, callerid, token
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
+from tenancy.models import AuditEvent
 from tests.api.conftest import add_callerid
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +115,8 @@ def test_a_limit_of_1_locks_on_the_first_wrong_pin(server_api, extension_a):
 
 def test_re_enabling_resets_the_lock(server_api, with_pin, admin_user):
     """Uses the CallerID services' enable (the "re-enable" a user does on the list page)."""
-    from callback.audit import Actor
     from callerids.services.callerids import enable_callerid
+    from tenancy.audit import Actor
 
     for _ in range(5):
         verify(server_api, with_pin, "9999")

@@ -14,7 +14,8 @@ from callback.destinations import (
     denial,
     read_destination,
 )
-from callback.models import AuditEvent, DestinationRules
+from callback.models import DestinationRules
+from tenancy.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.models import AuditEvent, CallbackExtension, Organization, ReturnMode
-from credit.selectors import get_preferences
+from callback.models import CallbackExtension, ReturnMode
+from tenancy.models import AuditEvent, Organization
+from tenancy.preferences import get_preferences
 
 pytestmark = pytest.mark.django_db
 

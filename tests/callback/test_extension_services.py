@@ -9,9 +9,7 @@ from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
-from callback.audit import Actor
-from callback.errors import DomainError, NotAllowed
-from callback.models import AuditEvent, CallbackExtension, Organization, ReturnMode
+from callback.models import CallbackExtension, ReturnMode
 from callback.services.extensions import (
     ExtensionSetup,
     activate_extension,
@@ -23,7 +21,10 @@ from callback.services.extensions import (
 )
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.models import Call
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, Organization
 from tests.conftest import audit_mark, events_since
+from values.errors import DomainError, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

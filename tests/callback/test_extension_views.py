@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from callback.models import CallbackExtension, Organization, ReturnMode
+from callback.models import CallbackExtension, ReturnMode
+from tenancy.models import Organization
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from callerids.models import AuthorizedCallerID
 from callerids.pins import check_pin
 from callerids.selectors import get_license
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
 from tests.callerids.pages_support import add
 from tests.conftest import ROLES
 from tests.html_support import form_values

@@ -8,10 +8,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import get_license
 from callerids.services.callerids import disable_callerids
+from tenancy.audit import SYSTEM
 from tests.callerids.pages_support import add
 from tests.callerids.test_add_form import form_data
 

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID
 from callerids.selectors import get_license
 from callerids.services.callerids import disable_callerid, remove_callerid
+from tenancy.audit import SYSTEM
 from tests.callerids.pages_support import add, statuses
 from tests.conftest import ROLES
 

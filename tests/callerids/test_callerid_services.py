@@ -7,10 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import DomainError, NotAllowed
-from callback.models import AuditEvent
-from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.models import AuthorizedCallerID, CallerIDStatus, SubmissionKey
 from callerids.pins import check_pin
 from callerids.selectors import get_license
 from callerids.services.callerids import (
@@ -24,8 +21,11 @@ from callerids.services.callerids import (
     remove_callerids,
 )
 from callerids.services.validation import NewCallerID, RowErrors
-from credit.models import LedgerEntry, LedgerKind, SubmissionKey
-from credit.selectors import get_preferences
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import AuditEvent
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -9,15 +9,15 @@ import uuid
 
 import pytest
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import LicenseExceeded
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import get_license
 from callerids.services.callerids import add_callerids, enable_callerid, enable_callerids
 from callerids.services.validation import NewCallerID
 from credit.checks import counter_failures, ledger_failures
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import Reseller
 from tests.parallel import in_parallel, in_sequence
+from values.errors import LicenseExceeded
 
 
 def set_license(maximum):

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from credit.selectors import get_preferences
+from tenancy.preferences import get_preferences
 
 pytestmark = pytest.mark.django_db
 

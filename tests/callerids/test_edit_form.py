@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID
 from callerids.pins import check_pin
 from callerids.selectors import get_license
 from callerids.services.callerids import disable_callerid, remove_callerid
+from tenancy.audit import SYSTEM
 from tests.callerids.pages_support import add
 from tests.conftest import ROLES
 

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from callback.audit import Actor
 from callerids.importing.services import check_import
 from callerids.models import AuthorizedCallerID, CallerIDStatus, ImportJob, License
-from credit.models import ChargingPreferences
+from tenancy.audit import Actor
+from tenancy.models import ChargingPreferences
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from callback.audit import Actor
-from callback.models import AuditEvent, Reseller
 from callerids.importing import progress, services
 from callerids.importing.services import ImportChanged, check_import, confirm_import
 from callerids.models import (
@@ -20,7 +18,9 @@ from callerids.models import (
 )
 from callerids.pins import check_pin
 from callerids.selectors import lock_license
-from credit.models import ChargingPreferences, LedgerEntry
+from credit.models import LedgerEntry
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, ChargingPreferences, Reseller
 
 
 @pytest.fixture

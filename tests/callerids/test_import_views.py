@@ -7,12 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import Actor
 from callerids.importing import progress
 from callerids.importing.background import run_check_step
 from callerids.importing.services import check_import
 from callerids.models import AuthorizedCallerID, ImportJob, ImportProgress, License
-from credit.models import ChargingPreferences
+from tenancy.audit import Actor
+from tenancy.models import ChargingPreferences
 from tests.tasks_support import using_task_backend
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import LicenseExceeded
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, CallerIDStatus, License
 from callerids.selectors import get_license, room_for_reseller, room_left
 from callerids.services.callerids import (
@@ -20,6 +17,9 @@ from callerids.services.callerids import (
 )
 from callerids.services.validation import NewCallerID
 from credit.checks import counter_failures
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import Reseller
+from values.errors import LicenseExceeded
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from callback.tables.paging import DEFERRED_JOIN_OFFSET
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.views.lists import PER_PAGE
+from database.tables import table
+from panel.paging import DEFERRED_JOIN_OFFSET
 from tests.callerids.pages_support import add, bulk_rows
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +199,7 @@ def test_the_search_sql_is_served_by_the_trigram_index(extension_a):
     with connection.cursor() as cursor:
         # New rows wait in the GIN index's pending list until a vacuum: merge them first.
         cursor.execute("SELECT gin_clean_pending_list('callerid_number_trgm')")
-        cursor.execute("ANALYZE callerids_authorizedcallerid")
+        cursor.execute(f"ANALYZE {table(AuthorizedCallerID)}")
         # 20,000 rows are still cheap to scan; without scans the planner must pick between
         # the extension's indexes and the trigram one, and it picks the trigram one.
         cursor.execute("SET LOCAL enable_seqscan = off")

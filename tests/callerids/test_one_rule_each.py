@@ -6,10 +6,6 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection, transaction
 
-from callback import scoping
-from callback.audit import Actor
-from callback.errors import LicenseExceeded
-from callback.models import Reseller
 from callerids.importing.services import ImportChanged, check_import, confirm_import
 from callerids.models import (
     AuthorizedCallerID,
@@ -19,9 +15,12 @@ from callerids.models import (
     status_label_sql,
 )
 from callerids.selectors import NO_ROOM, callerid_lock, get_license, lock_callerid, room_of
-from callerids.services import scope
 from callerids.services.callerids import enable_callerid
 from credit.checks import counter_failures
+from tenancy import scoping
+from tenancy.audit import Actor
+from tenancy.models import Reseller
+from values.errors import LicenseExceeded
 
 LICENSE = SimpleNamespace(active_callerids=7, max_active_callerids=10)
 
@@ -100,11 +99,15 @@ def test_every_actor_goes_through_the_one_rule(cast, reseller_a, make_token_for)
     for role, user in cast.items():
         assert scoping.may_grant_unlimited(user) is expected.get(role, False), role
         if user is not None:  # Actor(user=None) is the system
-            assert scope.may_grant_unlimited(Actor(user=user)) is expected[role], role
-    assert scope.may_grant_unlimited(Actor()) is True  # the system
-    assert scope.may_grant_unlimited(Actor(token=make_token_for(None, provision=True)))
-    assert scope.may_grant_unlimited(Actor(token=make_token_for(reseller_a, provision=True)))
-    assert not scope.may_grant_unlimited(Actor(token=make_token_for(reseller_a, provision=False)))
+            assert scoping.actor_may_grant_unlimited(Actor(user=user)) is expected[role], role
+    assert scoping.actor_may_grant_unlimited(Actor()) is True  # the system
+    assert scoping.actor_may_grant_unlimited(Actor(token=make_token_for(None, provision=True)))
+    assert scoping.actor_may_grant_unlimited(
+        Actor(token=make_token_for(reseller_a, provision=True))
+    )
+    assert not scoping.actor_may_grant_unlimited(
+        Actor(token=make_token_for(reseller_a, provision=False))
+    )
     # A freshly locked reseller row wins over the profile cached on the user.
     withdrawn = Reseller.objects.get(pk=reseller_a.pk)
     withdrawn.may_grant_unlimited = False
@@ -113,8 +116,8 @@ def test_every_actor_goes_through_the_one_rule(cast, reseller_a, make_token_for)
 
 @pytest.fixture
 def make_token_for(db):
-    from callback.models import TokenPermission
-    from callback.services.tokens import create_token
+    from tenancy.models import TokenPermission
+    from tenancy.services.tokens import create_token
 
     def make(reseller, *, provision):
         permissions = (TokenPermission.PROVISIONING,) if provision else (TokenPermission.PBX,)

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from callback.audit import SYSTEM
-from callback.services.tokens import create_token
 from callerids.models import AuthorizedCallerID
 from callerids.selectors import get_license
 from callerids.services.callerids import disable_callerid, remove_callerid
+from tenancy.audit import SYSTEM
+from tenancy.services.tokens import create_token
 from tests.api.conftest import ApiClient
 from tests.callerids.pages_support import add, bulk_rows
 from tests.html_support import form_values
@@ -98,7 +98,7 @@ def test_the_header_reads_the_counters_and_never_counts_callerids(client_for, ex
     counting = [
         q["sql"]
         for q in queries.captured_queries
-        if "COUNT(" in q["sql"].upper() and "callerids_authorizedcallerid" in q["sql"]
+        if "COUNT(" in q["sql"].upper() and AuthorizedCallerID._meta.db_table in q["sql"]
     ]
     # The only count is the paginator's, of the rows as searched (here: removed ones).
     assert len(counting) == 1 and "removed" in counting[0]

@@ -7,12 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from callback.audit import SYSTEM
-from callback.models import Reseller
 from callerids.models import AuthorizedCallerID, License
 from callerids.selectors import lock_callerid
 from credit import ledger
 from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import Reseller
 from tests import factories
 
 pytestmark = pytest.mark.django_db

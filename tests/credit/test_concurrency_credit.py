@@ -13,15 +13,15 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import DomainError
 from callerids.models import AuthorizedCallerID
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry
-from credit.selectors import get_preferences
 from credit.services.recharge import CreditResult, add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.preferences import get_preferences
 from tests.parallel import in_parallel, in_sequence
+from values.errors import DomainError
 
 D = Decimal
 

@@ -252,7 +252,7 @@ def test_a_typed_number_that_is_not_this_extensions_is_400(client_for, extension
 def test_the_export_buttons_of_a_typed_number_export_the_same_calls(
     client_for, extension_a, month_of_calls
 ):
-    from credit.models import ChargingPreferences
+    from tenancy.models import ChargingPreferences
 
     ChargingPreferences.objects.update_or_create(pk=1, defaults={"default_country": "RO"})
     cid = month_of_calls["cid"]

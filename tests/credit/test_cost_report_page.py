@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from credit.models import Call, ChargingPreferences
-from credit.selectors import get_preferences
+from credit.models import Call
+from tenancy.models import ChargingPreferences
+from tenancy.preferences import get_preferences
 from tests.credit.test_cost_report_selectors import call, make_callerid
 
 pytestmark = pytest.mark.django_db

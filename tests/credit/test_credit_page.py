@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID, CallerIDStatus
 from callerids.services.callerids import remove_callerid
-from credit.models import ChargingPreferences, LedgerEntry, LedgerKind
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import ChargingPreferences
 from tests import factories
 
 pytestmark = pytest.mark.django_db

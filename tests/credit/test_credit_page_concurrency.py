@@ -10,7 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from credit.models import ChargingPreferences, LedgerEntry
+from credit.models import LedgerEntry
+from tenancy.models import ChargingPreferences
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

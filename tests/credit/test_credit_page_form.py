@@ -10,11 +10,11 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import SYSTEM
-from callback.models import AuditEvent
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
-from credit.models import ChargingPreferences, LedgerEntry, LedgerKind
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import AuditEvent, ChargingPreferences
 
 pytestmark = pytest.mark.django_db
 D = Decimal

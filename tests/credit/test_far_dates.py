@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from credit.models import ChargingPreferences, LedgerKind
+from credit.models import LedgerKind
+from tenancy.models import ChargingPreferences
 from tests.exports.helpers import make_callerid, make_entry, utc
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_the_cost_report_export_answers_400(client_for, extension_a, params, fil
 @pytest.mark.parametrize("day", FAR)
 @pytest.mark.parametrize("name", ["date_from", "date_to"])
 def test_the_audit_log_explains_a_far_date_on_the_form(client_for, name, day):
-    response = client_for("admin").get(reverse("callback:audit_list"), {name: day})
+    response = client_for("admin").get(reverse("tenancy:audit_list"), {name: day})
 
     assert response.status_code == 200
     assert ERROR in response.content.decode()

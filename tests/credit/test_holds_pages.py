@@ -11,16 +11,16 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import DomainError
-from callback.models import ApiToken, AuditEvent
-from callback.services.tokens import create_token
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
-from credit.models import CallHold, ChargingPreferences, HoldStatus
+from credit.models import CallHold, HoldStatus
 from credit.selectors_holds import calls_in_progress_count
 from credit.services.holds import CallStart, start_call
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import ApiToken, AuditEvent, ChargingPreferences
+from tenancy.services.tokens import create_token
+from values.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.audit import Actor
-from callback.models import AuditEvent, CallbackExtension
+from callback.models import CallbackExtension
 from callerids.importing.services import check_import, confirm_import
 from callerids.models import AuthorizedCallerID, License
-from credit.models import ChargingPreferences, LedgerEntry
+from credit.models import LedgerEntry
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, ChargingPreferences
 from tests.callback.test_extension_form import create
 from tests.callerids.pages_support import add
 from tests.callerids.test_add_form import add_url, form_data
@@ -41,7 +42,7 @@ def test_the_add_form_stores_a_minus_zero_credit_as_zero(client_for, preferences
     entry = LedgerEntry.objects.get()
     assert not is_negative_zero(entry.amount) and not is_negative_zero(entry.balance_after)
     assert AuditEvent.objects.get(action="callerid.add").after["available"] == "0.00"
-    audit = client_for("admin").get(reverse("callback:audit_list")).content.decode()
+    audit = client_for("admin").get(reverse("tenancy:audit_list")).content.decode()
     assert "-0.00" not in audit
 
 

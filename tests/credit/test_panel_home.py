@@ -11,8 +11,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import SYSTEM, Actor
-from callback.services.tokens import create_token
 from callerids.models import AuthorizedCallerID, CallerIDStatus, CreditTotals
 from callerids.services import credit_totals
 from callerids.services.callerids import add_callerids, remove_callerids
@@ -24,6 +22,8 @@ from credit.selectors_home import CHART_DAYS, cost_days, low_credit_threshold
 from credit.services.calls import CallReport, report_call
 from credit.services.holds import CallStart, start_call
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.services.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 D = Decimal

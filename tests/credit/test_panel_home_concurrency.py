@@ -8,17 +8,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from callback.audit import SYSTEM, Actor
-from callback.services.tokens import create_token
 from callerids.models import CreditTotals
 from callerids.services import credit_totals
 from callerids.services.callerids import add_callerids, remove_callerids
 from callerids.services.validation import NewCallerID
 from credit import call_days
 from credit.models import CallDay
-from credit.selectors import get_preferences
 from credit.services.calls import CallReport, report_call
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.preferences import get_preferences
+from tenancy.services.tokens import create_token
 from tests.parallel import in_parallel, in_sequence
 
 D = Decimal

@@ -8,15 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.http import Http404
 
-from callback.audit import SYSTEM, Actor
-from callback.errors import DomainError, NotAllowed
-from callback.models import AuditEvent
 from callerids.models import AuthorizedCallerID
 from callerids.services.callerids import add_callerids, disable_callerid, remove_callerid
 from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry, LedgerKind
-from credit.selectors import get_preferences
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.models import AuditEvent
+from tenancy.preferences import get_preferences
+from values.errors import DomainError, NotAllowed
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from callback.audit import SYSTEM
-from callback.models import ApiToken, AuditEvent
-from callback.services.tokens import create_token
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
-from credit.models import CallHold, ChargingPreferences, HoldStatus
+from credit.models import CallHold, HoldStatus
 from credit.services.holds import CallStart, start_call
+from tenancy.audit import SYSTEM
+from tenancy.models import ApiToken, AuditEvent, ChargingPreferences
+from tenancy.services.tokens import create_token
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 

@@ -119,9 +119,9 @@ def test_a_reseller_adds_switches_searches_and_removes_callerids(
 
 
 def test_staff_see_the_list_read_only(page, shoot, staff_a_user, extension_a):
-    from callback.audit import SYSTEM
     from callerids.services.callerids import add_callerids
     from callerids.services.validation import NewCallerID
+    from tenancy.audit import SYSTEM
 
     add_callerids(actor=SYSTEM, extension=extension_a, rows=[NewCallerID("1234")])
     log_in(page, "sam", PASSWORD)

@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from callback.audit import SYSTEM
 from callerids.models import AuthorizedCallerID
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
-from credit.models import ChargingPreferences, LedgerEntry, LedgerKind
+from credit.models import LedgerEntry, LedgerKind
+from tenancy.audit import SYSTEM
+from tenancy.models import ChargingPreferences
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 

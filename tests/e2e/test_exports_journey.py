@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from callback.audit import Actor
 from callerids.selectors import get_license
 from callerids.services.callerids import add_callerids, disable_callerid
 from callerids.services.validation import NewCallerID
+from tenancy.audit import Actor
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from callerids.models import AuthorizedCallerID, License
-from credit.models import ChargingPreferences
+from tenancy.models import ChargingPreferences
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from callback.audit import SYSTEM, Actor
-from callback.services.tokens import create_token
 from callerids.services.callerids import add_callerids
 from callerids.services.validation import NewCallerID
 from credit.services.calls import CallReport, report_call
 from credit.services.recharge import add_credit
+from tenancy.audit import SYSTEM, Actor
+from tenancy.services.tokens import create_token
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS, log_in
 
@@ -65,14 +65,14 @@ def pages_for(role: str, business) -> list[tuple[str, str]]:
         ("credit", reverse("credit:callerid_credit", args=[callerid.pk])),
         ("cost-report", reverse("credit:cost_report", args=[extension.pk])),
         ("low-credit", reverse("credit:credit_watch") + "?state=empty"),
-        ("organizations", reverse("callback:organization_list")),
+        ("organizations", reverse("tenancy:organization_list")),
     ]
     if role == "admin":
         common += [
-            ("resellers", reverse("callback:reseller_list")),
-            ("users", reverse("callback:user_list")),
-            ("tokens", reverse("callback:token_list")),
-            ("audit", reverse("callback:audit_list")),
+            ("resellers", reverse("tenancy:reseller_list")),
+            ("users", reverse("tenancy:user_list")),
+            ("tokens", reverse("tenancy:token_list")),
+            ("audit", reverse("tenancy:audit_list")),
             ("license", reverse("callerids:license")),
             ("charging", reverse("credit:charging")),
         ]

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from callback import scoping
 from callerids.filters import CallerIDFilter, has_credit_q, no_credit_q
 from callerids.models import AuthorizedCallerID, CallerIDStatus
+from callerids.scope import callerids_for
 from tests.exports.helpers import make_callerid, utc
 
 
@@ -61,4 +61,4 @@ def test_invalid_values_are_ignored_on_the_page(callerids):
 
 
 def test_it_never_widens_the_scoped_queryset(callerids, reseller_b_user):
-    assert numbers({"status": "removed"}, scoping.callerids_for(reseller_b_user)) == []
+    assert numbers({"status": "removed"}, callerids_for(reseller_b_user)) == []

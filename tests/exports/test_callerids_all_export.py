@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.models import CallbackExtension, Organization
-from credit.models import ChargingPreferences
+from callback.models import CallbackExtension
+from tenancy.models import ChargingPreferences, Organization
 from tests.exports.helpers import body, make_callerid, money, read_csv, read_xlsx, utc
 
 HEADER = [

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from callerids.models import CallerIDStatus
-from credit.models import ChargingPreferences
+from tenancy.models import ChargingPreferences
 from tests.exports.helpers import (
     BOM,
     body,

@@ -155,8 +155,8 @@ def test_the_exports_package_imports_no_domain_app():
     assert found == []
 
 
-def test_the_money_constants_are_credits():
-    from credit import money
+def test_the_money_constants_are_the_money_modules():
     from exports import cells
+    from values import money
 
     assert (cells.FOUR_PLACES, cells.UNLIMITED_TEXT) == (money.FOUR_PLACES, money.UNLIMITED)

@@ -8,11 +8,12 @@ import psycopg2
 import pytest
 from django.urls import reverse
 
-from callback.models import CallbackExtension, Organization
+from callback.models import CallbackExtension
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from credit.models import ChargingPreferences, LedgerKind
+from credit.models import LedgerKind
 from exports.renderers import csv as csv_renderer
 from exports.renderers import csv_copy
+from tenancy.models import ChargingPreferences, Organization
 from tests.exports.helpers import BOM, body, make_callerid, make_entry, read_csv, utc
 
 # The dedicated COPY connection sees only committed rows.

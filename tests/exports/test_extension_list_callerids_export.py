@@ -7,9 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from callback.models import CallbackExtension, Organization, ReturnMode
+from callback.models import CallbackExtension, ReturnMode
 from callerids.models import CallerIDStatus
-from credit.models import ChargingPreferences
+from tenancy.models import ChargingPreferences, Organization
 from tests.exports.helpers import body, make_callerid, read_csv, read_xlsx, utc
 
 pytestmark = pytest.mark.django_db

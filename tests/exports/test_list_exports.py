@@ -15,17 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.audit import Actor
-from callback.models import (
-    ApiToken,
-    AuditEvent,
-    CallbackExtension,
-    Reseller,
-    ReturnMode,
-    Role,
-)
-from callback.services import tenancy as tenancy_services
-from callback.services import tokens as token_services
+from callback.models import CallbackExtension, ReturnMode
+from tenancy.audit import Actor
+from tenancy.models import ApiToken, AuditEvent, Reseller, Role
+from tenancy.services import tenancy as tenancy_services
+from tenancy.services import tokens as token_services
 from tests import factories
 from tests.exports.helpers import body, read_csv, read_xlsx, utc
 
@@ -33,11 +27,11 @@ EXPORTS = ["extensions", "resellers", "organizations", "users", "audit", "api_to
 ADMIN_ONLY = ["resellers", "users", "audit", "api_tokens"]
 PAGES = {
     "extensions": "callback:extension_list",
-    "resellers": "callback:reseller_list",
-    "organizations": "callback:organization_list",
-    "users": "callback:user_list",
-    "audit": "callback:audit_list",
-    "api_tokens": "callback:token_list",
+    "resellers": "tenancy:reseller_list",
+    "organizations": "tenancy:organization_list",
+    "users": "tenancy:user_list",
+    "audit": "tenancy:audit_list",
+    "api_tokens": "tenancy:token_list",
 }
 NEW_PASSWORD = "an0ther-Long-passphrase!"
 

@@ -6,7 +6,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from credit.models import ChargingPreferences, LedgerKind
+from credit.models import LedgerKind
+from tenancy.models import ChargingPreferences
 from tests.exports.helpers import body, make_callerid, make_entry, money, read_csv, read_xlsx, utc
 
 HEADER = [

@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.utils import timezone
 
-from callback.audit import SYSTEM
-from callback.services.tokens import create_token
 from credit.services.calls import CallReport, report_call
 from notifications.models import ChannelSettings
 from notifications.selectors import forget_thresholds, server_settings
+from tenancy.audit import SYSTEM
+from tenancy.services.tokens import create_token
 
 D = Decimal
 

@@ -11,11 +11,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from callback.audit import SYSTEM
 from notifications import delivery, webhooks
 from notifications.models import Delivery, DeliveryState, EventType
 from notifications.services import emit
 from notifications.webhooks import WebhookRefused, check_webhook_url
+from tenancy.audit import SYSTEM
 from tests.notifications.support import Charger, Receiver, allow_private, set_channels
 from tests.notifications.test_events import new_callerid
 

@@ -6,14 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from callback.audit import SYSTEM, Actor
 from callerids.services.callerids import add_callerids
 from callerids.services.pin_verification import verify_pin
 from callerids.services.validation import NewCallerID
-from credit.selectors import get_preferences
 from credit.services.recharge import add_credit
 from notifications.models import Delivery, Event, EventType
 from notifications.services import crossings
+from tenancy.audit import SYSTEM, Actor
+from tenancy.preferences import get_preferences
 from tests.notifications.support import Charger, set_channels
 from tests.parallel import in_parallel
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.models import AuditEvent
 from notifications.models import ChannelSettings, Delivery, DeliveryState, Event, EventType
 from notifications.selectors import server_settings
 from notifications.services import emit
+from tenancy.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

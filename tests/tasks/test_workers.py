@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from callback.audit import Actor
 from callerids.importing import background
 from callerids.importing.services import check_import
 from callerids.models import AuthorizedCallerID, ImportJob, ImportProgress, License
-from credit.models import ChargingPreferences, LedgerEntry
+from credit.models import LedgerEntry
 from notifications.models import DeliveryState
+from tenancy.audit import Actor
+from tenancy.models import ChargingPreferences
 from tests.notifications.support import Charger, Receiver, allow_private, set_channels
 from tests.notifications.test_events import new_callerid
 from tests.tasks_support import (

@@ -385,13 +385,13 @@ def seed(run: Run) -> str:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from callback.audit import Actor
-    from callback.models import Reseller
     from callback.services.destination_rules import RulesSetup, update_destination_rules
     from callback.services.extensions import ExtensionSetup, create_extension
-    from callback.services.tenancy import create_organization
     from callerids.services.callerids import add_callerids, disable_callerid
     from callerids.services.validation import NewCallerID
+    from tenancy.audit import Actor
+    from tenancy.models import Reseller
+    from tenancy.services.tenancy import create_organization
 
     actor = Actor(user=get_user_model().objects.get(username=admin), address="127.0.0.1")
     reseller = Reseller.objects.get(name=reseller_name)
