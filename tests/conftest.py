@@ -3,12 +3,12 @@ anonymous; and the `postgres` marker (skipped with a reason when not on PostgreS
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tenancy.models import Organization, Reseller, Role, UserProfile
+from tenancy.models import Reseller
+from tests import factories
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = factories.PASSWORD
 ROLES = ["admin", "reseller_a", "reseller_b", "staff_a", "staff_server", "anonymous"]
 
 
@@ -34,54 +34,52 @@ def _fresh_charging_preferences():
 
 
 def make_user(username: str, role: str, reseller: Reseller | None = None):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-    UserProfile.objects.create(user=user, role=role, reseller=reseller)
-    return user
+    return factories.user(username, role, reseller)
 
 
 @pytest.fixture
 def reseller_a(db):
-    return Reseller.objects.create(name="Reseller A", may_grant_unlimited=True)
+    return factories.reseller("Reseller A", may_grant_unlimited=True)
 
 
 @pytest.fixture
 def reseller_b(db):
-    return Reseller.objects.create(name="Reseller B")
+    return factories.reseller("Reseller B")
 
 
 @pytest.fixture
 def org_a(reseller_a):
-    return Organization.objects.create(reseller=reseller_a, name="Org A1")
+    return factories.organization(reseller_a, "Org A1")
 
 
 @pytest.fixture
 def org_b(reseller_b):
-    return Organization.objects.create(reseller=reseller_b, name="Org B1")
+    return factories.organization(reseller_b, "Org B1")
 
 
 @pytest.fixture
 def admin_user(db):
-    return make_user("admin", Role.ADMIN)
+    return factories.admin("admin")
 
 
 @pytest.fixture
 def reseller_a_user(reseller_a):
-    return make_user("alice", Role.RESELLER, reseller_a)
+    return factories.reseller_user(reseller_a, "alice")
 
 
 @pytest.fixture
 def reseller_b_user(reseller_b):
-    return make_user("bob", Role.RESELLER, reseller_b)
+    return factories.reseller_user(reseller_b, "bob")
 
 
 @pytest.fixture
 def staff_a_user(reseller_a):
-    return make_user("sam", Role.STAFF, reseller_a)
+    return factories.staff(reseller_a, "sam")
 
 
 @pytest.fixture
 def staff_server_user(db):
-    return make_user("sue", Role.STAFF)
+    return factories.staff(None, "sue")
 
 
 @pytest.fixture
@@ -111,14 +109,26 @@ def client_for(cast):
 
 
 @pytest.fixture
-def extension_a(org_a):
-    from callback.models import CallbackExtension
-
-    return CallbackExtension.objects.create(organization=org_a, number="0003*001", name="A main")
+def extension_a(org_a, admin_user):
+    """Reseller A's extension, made by the admin (only admins and resellers may)."""
+    return factories.extension(org_a, "0003*001", "A main", by=admin_user)
 
 
 @pytest.fixture
-def extension_b(org_b):
-    from callback.models import CallbackExtension
+def extension_b(org_b, admin_user):
+    return factories.extension(org_b, "0004*001", "B main", by=admin_user)
 
-    return CallbackExtension.objects.create(organization=org_b, number="0004*001", name="B main")
+
+def audit_mark() -> int:
+    """The newest audit event's id (0 when none): the set-up's events (tests.factories
+    writes them as the services do) are the ones up to it."""
+    from tenancy.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def events_since(mark: int):
+    """The audit events written after audit_mark() returned `mark`, oldest first."""
+    from tenancy.models import AuditEvent
+
+    return AuditEvent.objects.filter(pk__gt=mark).order_by("pk")

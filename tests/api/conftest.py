@@ -1,5 +1,8 @@
-"""Factories for the API tests: tokens, CallerIDs made with the ORM plus their `initial`
-ledger row (so these tests do not depend on the CallerID services), and a JSON client."""
+"""Fixtures of the API tests: tokens (tests.factories), CallerIDs and a JSON client.
+
+add_callerid writes the CallerID with the ORM, with its `initial` ledger row and the
+license and reseller counters, on purpose: these tests need balances the add form refuses
+(4 decimals, 9,999,999,999.9999) to test the API's arithmetic at its edges."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from credit.models import LedgerKind
 from tenancy.audit import SYSTEM
 from tenancy.models import Reseller
 from tenancy.preferences import get_preferences
-from tenancy.services.tokens import create_token
+from tests import factories
 
 UNLIMITED = None
 
@@ -81,9 +84,7 @@ def make_token(db):
     permissions: ["pbx"] by default)."""
 
     def make(reseller=None, name="pbx1", permissions=("pbx",)) -> str:
-        return create_token(
-            actor=SYSTEM, name=name, reseller=reseller, permissions=permissions
-        ).plaintext
+        return factories.token(reseller, name, permissions).plaintext
 
     return make
 

@@ -8,10 +8,9 @@ from decimal import Decimal
 
 from django.test import Client
 
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
 from tenancy.audit import SYSTEM
 from tenancy.services.tokens import create_token
+from tests import factories
 
 BOTH = ["pbx", "provisioning"]
 
@@ -23,8 +22,7 @@ def token(*, reseller=None, permissions=("provisioning",), name="shop") -> str:
 
 
 def callerid(extension, number="+40721000123", *, credit=Decimal("10"), unlimited=False, pin=""):
-    row = NewCallerID(number, pin=pin, credit=None if unlimited else credit, unlimited=unlimited)
-    return add_callerids(actor=SYSTEM, extension=extension, rows=[row]).callerids[0]
+    return factories.callerid(extension, number, credit=credit, unlimited=unlimited, pin=pin)
 
 
 class Api:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from callerids.models import AuthorizedCallerID, CallerIDStatus
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
-from tenancy.audit import SYSTEM
+from tests import factories
 
 
 def add(extension, *numbers, **row):
     """Add CallerIDs through the service (as the system); returns them in order."""
-    rows = [NewCallerID(number, **row) for number in numbers]
-    return add_callerids(actor=SYSTEM, extension=extension, rows=rows).callerids
+    return factories.callerids(extension, *numbers, **row)
 
 
 def bulk_rows(extension, count: int, *, start: int = 100000) -> None:

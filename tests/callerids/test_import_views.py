@@ -60,10 +60,7 @@ def job_urls(job):
     }
 
 
-@pytest.mark.parametrize(("role", "status"), WRITE_MATRIX.items())
-def test_who_may_open_the_upload_page(client_for, extension_a, role, status):
-    response = client_for(role).get(reverse("callerids:import", args=[extension_a.pk]))
-    assert response.status_code == status
+# Who may open it (GET, and POST without fields): tests/test_url_permissions.py.
 
 
 @pytest.mark.parametrize(("role", "status"), WRITE_MATRIX.items())

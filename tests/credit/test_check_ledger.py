@@ -9,13 +9,11 @@ from django.db import transaction
 
 from callerids.models import AuthorizedCallerID, License
 from callerids.selectors import lock_callerid
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
 from credit import ledger
 from credit.models import LedgerEntry, LedgerKind
-from credit.services.recharge import add_credit
 from tenancy.audit import SYSTEM
 from tenancy.models import Reseller
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -36,15 +34,14 @@ def run_failing() -> tuple[str, str]:
 
 @pytest.fixture
 def callerids(extension_a):
-    rows = [
-        NewCallerID("1001", credit=D("10")),
-        NewCallerID("1002", unlimited=True),
-        NewCallerID("1003"),
+    made = [
+        factories.callerid(extension_a, "1001", credit="10"),
+        factories.callerid(extension_a, "1002", unlimited=True),
+        factories.callerid(extension_a, "1003", credit=None),
     ]
-    made = add_callerids(actor=SYSTEM, extension=extension_a, rows=rows).callerids
-    add_credit(actor=SYSTEM, callerid=made[0], amount=D("2.5"))
-    add_credit(actor=SYSTEM, callerid=made[1], amount=D("-1"))
-    add_credit(actor=SYSTEM, callerid=made[1], unlimited=True)
+    factories.recharge(made[0], "2.5")
+    factories.recharge(made[1], "-1")
+    factories.recharge(made[1], unlimited=True)
     return made
 
 

@@ -15,7 +15,6 @@ from callerids.models import AuthorizedCallerID, CallerIDStatus
 from credit.models import Call
 from tenancy.models import ChargingPreferences
 from tenancy.preferences import get_preferences
-from tests.conftest import ROLES
 from tests.credit.test_cost_report_selectors import call, make_callerid
 
 pytestmark = pytest.mark.django_db
@@ -46,22 +45,7 @@ def total(response, name: str) -> str:
     return match.group(1).strip()
 
 
-EXPECTED = {
-    "admin": 200,
-    "reseller_a": 200,
-    "reseller_b": 404,
-    "staff_a": 200,
-    "staff_server": 200,
-    "anonymous": 302,
-}
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(client_for, extension_a, role):
-    response = client_for(role).get(url(extension_a))
-    assert response.status_code == EXPECTED[role]
-    if role == "anonymous":
-        assert response["Location"].startswith(reverse("login"))
+# Who may open it (GET, and POST without fields): tests/test_url_permissions.py.
 
 
 def test_another_resellers_report_is_404_even_for_its_own_staff(client_for, extension_b):

@@ -10,11 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry
-from tenancy.audit import SYSTEM
 from tenancy.models import ChargingPreferences
+from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -24,8 +22,7 @@ THREADS = 10
 @pytest.fixture
 def callerid(extension_a):
     ChargingPreferences.objects.update_or_create(pk=1, defaults={"currency": "EUR", "decimals": 2})
-    row = NewCallerID("+40721000123", credit=D("5"))
-    return add_callerids(actor=SYSTEM, extension=extension_a, rows=[row]).callerids[0]
+    return factories.callerid(extension_a, "+40721000123", credit="5")
 
 
 def post_in_parallel(user, path, forms):

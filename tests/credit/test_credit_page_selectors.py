@@ -5,11 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from callerids.services.callerids import add_callerids
-from callerids.services.validation import NewCallerID
 from credit.models import LedgerEntry, LedgerKind
 from credit.selectors_history import CallsSummary, calls_after, recharge_history
-from tenancy.audit import SYSTEM
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -17,14 +15,12 @@ D = Decimal
 
 @pytest.fixture
 def callerid(extension_a):
-    row = NewCallerID("+40721000123", credit=D("100"))
-    return add_callerids(actor=SYSTEM, extension=extension_a, rows=[row]).callerids[0]
+    return factories.callerid(extension_a, "+40721000123", credit="100")
 
 
 @pytest.fixture
 def other(extension_a):
-    row = NewCallerID("+40721000999", credit=D("100"))
-    return add_callerids(actor=SYSTEM, extension=extension_a, rows=[row]).callerids[0]
+    return factories.callerid(extension_a, "+40721000999", credit="100")
 
 
 def add(callerid, kind, amount):

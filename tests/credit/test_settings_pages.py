@@ -14,28 +14,13 @@ from credit.services.charging import update_charging_preferences
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
 from tenancy.preferences import get_preferences
-from tests.conftest import ROLES
 from values.currencies import ISO_4217_CURRENCIES
 from values.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
-EXPECTED = {
-    "admin": 200,
-    "reseller_a": 403,
-    "reseller_b": 403,
-    "staff_a": 403,
-    "staff_server": 403,
-    "anonymous": 302,
-}
 
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", ["callerids:license", "credit:charging"])
-def test_settings_pages_answer_each_role_as_the_matrix_says(client_for, role, name):
-    assert client_for(role).get(reverse(name)).status_code == EXPECTED[role]
-    if role != "admin":
-        assert client_for(role).post(reverse(name), {}).status_code == EXPECTED[role]
+# Who may open it (GET, and POST without fields): tests/test_url_permissions.py.
 
 
 @pytest.mark.parametrize("name", ["callerids:license", "credit:charging"])

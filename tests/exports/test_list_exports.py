@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from callback.models import CallbackExtension, ReturnMode
 from tenancy.audit import Actor
-from tenancy.models import ApiToken, AuditEvent, Organization, Reseller, Role
+from tenancy.models import ApiToken, AuditEvent, Reseller, Role
 from tenancy.services import tenancy as tenancy_services
 from tenancy.services import tokens as token_services
-from tests.conftest import make_user
+from tests import factories
 from tests.exports.helpers import body, read_csv, read_xlsx, utc
 
 EXPORTS = ["extensions", "resellers", "organizations", "users", "audit", "api_tokens"]
@@ -45,33 +45,33 @@ def set_created(obj, at, field="created_at"):
 @pytest.fixture
 def world(cast, reseller_a, reseller_b, org_a, org_b, extension_a, extension_b):
     """Rows of every list, some with formula-looking text, created at distinct times."""
+    # Counters no CallerID backs: the export writes what the row holds, whatever it is.
     Reseller.objects.filter(pk=reseller_a.pk).update(max_active_callerids=50, active_callerids=7)
     Reseller.objects.filter(pk=reseller_b.pk).update(active_callerids=3)
     set_created(reseller_a, utc(2026, 1, 1, 8))
     set_created(reseller_b, utc(2026, 1, 2, 8))
-    reseller_c = set_created(
-        Reseller.objects.create(name="@Reseller C", active=False), utc(2026, 1, 3, 8)
-    )
+    reseller_c = set_created(factories.reseller("@Reseller C", active=False), utc(2026, 1, 3, 8))
     set_created(org_a, utc(2026, 2, 1, 8))
     set_created(org_b, utc(2026, 2, 2, 8))
     org_a2 = set_created(
-        Organization.objects.create(reseller=reseller_a, name="=Org A2", active=False),
+        factories.organization(reseller_a, "=Org A2", active=False),
         utc(2026, 2, 3, 8),
     )
     set_created(extension_a, utc(2026, 3, 1, 8))
     set_created(extension_b, utc(2026, 3, 2, 8))
     set_created(
-        CallbackExtension.objects.create(
-            organization=org_a2,
-            number="0003*002",
-            name="-Night line",
+        factories.extension(
+            org_a2,
+            "0003*002",
+            "-Night line",
+            by=cast["admin"],
             active=False,
             return_mode=ReturnMode.FIXED,
             fixed_number="+40721000999",
         ),
         utc(2026, 3, 3, 8),
     )
-    carol = make_user("carol", Role.STAFF, reseller_c)
+    carol = factories.staff(reseller_c, "carol")
     get_user_model().objects.filter(pk=carol.pk).update(is_active=False)
     get_user_model().objects.create_user(username="=norole", password=NEW_PASSWORD)
     get_user_model().objects.filter(username="alice").update(last_login=utc(2026, 4, 1, 9))
@@ -85,11 +85,11 @@ def world(cast, reseller_a, reseller_b, org_a, org_b, extension_a, extension_b):
     ApiToken.objects.filter(pk=server_token.token.pk).update(
         last_used_at=utc(2026, 4, 2, 9), last_used_address="198.51.100.4"
     )
-    for hour, event in enumerate(AuditEvent.objects.order_by("pk")):
-        set_created(event, utc(2026, 4, 3, 9 + hour))
+    for minute, event in enumerate(AuditEvent.objects.order_by("pk")):
+        set_created(event, utc(2026, 4, 3, 9) + datetime.timedelta(minutes=minute))
     set_created(server_token.token, utc(2026, 4, 4, 9))
     set_created(a_token.token, utc(2026, 4, 5, 9))
-    return {"tokens": [server_token, a_token], "reseller_c": reseller_c}
+    return {"tokens": [server_token, a_token], "reseller_c": reseller_c, "admin": cast["admin"]}
 
 
 def export(client, identifier, file_format, params=None):
@@ -310,7 +310,7 @@ def test_a_search_that_lists_nothing_exports_only_the_header(client_for, world):
 
 def test_the_export_covers_every_page_of_the_list(client_for, world, org_a):
     for n in range(30):
-        CallbackExtension.objects.create(organization=org_a, number=f"7{n:03d}")
+        factories.extension(org_a, f"7{n:03d}", by=world["admin"])
     client = client_for("reseller_a")
     page = client.get(reverse("callback:extension_list"))
     assert len(page.context["table"].page.object_list) == 25
@@ -534,13 +534,13 @@ def test_the_tokens_export_never_reads_the_secret_hash(client_for, world):
 def grow(world, org_a, n):
     """n more rows in every list."""
     start = CallbackExtension.objects.count()
-    admin = Actor(user=get_user_model().objects.get(username="admin"))
+    admin = world["admin"]
     for i in range(n):
-        organization = Organization.objects.create(reseller=org_a.reseller, name=f"Org {start + i}")
-        CallbackExtension.objects.create(organization=organization, number=f"8{start + i:04d}")
-        Reseller.objects.create(name=f"Reseller {start + i}")
-        make_user(f"user{start + i}", Role.STAFF)
-        token_services.create_token(actor=admin, name=f"PBX {start + i}", reseller=None)
+        organization = factories.organization(org_a.reseller, f"Org {start + i}")
+        factories.extension(organization, f"8{start + i:04d}", by=admin)
+        factories.reseller(f"Reseller {start + i}")
+        factories.staff(None, f"user{start + i}")
+        factories.token(None, f"PBX {start + i}", by=admin)
 
 
 def count_queries(client, identifier, file_format):

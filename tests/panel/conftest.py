@@ -1,42 +1,24 @@
 """Fixtures of the panel-wide tests: a world with one of everything on each reseller's side."""
 
-import datetime
-from decimal import Decimal
-
 import pytest
 
-from callerids.models import AuthorizedCallerID, CallerIDStatus
-from credit.models import Call
-from tenancy.audit import Actor
-from tenancy.services.tokens import create_token
+from tests import factories
 
 
 @pytest.fixture
 def world(cast, reseller_a, reseller_b, org_a, org_b, extension_a, extension_b):
-    callerid_a = AuthorizedCallerID.objects.create(
-        extension=extension_a, number="+40721000111", available=Decimal("5"), total=Decimal("5")
-    )
-    callerid_b = AuthorizedCallerID.objects.create(
-        extension=extension_b,
-        number="+40721999888",
-        available=Decimal("5"),
-        total=Decimal("5"),
-        status=CallerIDStatus.ENABLED,
-    )
-    Call.objects.create(
-        call_id="b-call-1",
-        extension=extension_b,
-        callerid=callerid_b,
-        caller_id="+40721999888",
+    callerid_a = factories.callerid(extension_a, "+40721000111", credit="5")
+    callerid_b = factories.callerid(extension_b, "+40721999888", credit="5")
+    token_b = factories.token(reseller_b, "Token of B", by=cast["admin"])
+    # A call of B's CallerID, reported by B's PBX (its cost and destination are markers).
+    factories.call(
+        token_b.token,
+        extension_b,
+        callerid_b,
+        cost="1",
         destination="+4031555999",
-        started_at=datetime.datetime.now(datetime.UTC),
-        duration_seconds=60,
-        cost=Decimal("1"),
-        charged=Decimal("1"),
-        shortfall=Decimal("0"),
-        metered=True,
+        call_id="b-call-1",
     )
-    token_b = create_token(actor=Actor(user=cast["admin"]), name="Token of B", reseller=reseller_b)
     return {
         "a": {
             "reseller": reseller_a,

@@ -13,18 +13,8 @@ from tenancy.audit import Actor, record
 from tenancy.models import AuditEvent
 from tenancy.views import audit as audit_views
 from tenancy.views.tenancy import PER_PAGE
-from tests.conftest import ROLES
 
 pytestmark = pytest.mark.django_db
-
-EXPECTED = {
-    "admin": 200,
-    "reseller_a": 403,
-    "reseller_b": 403,
-    "staff_a": 403,
-    "staff_server": 403,
-    "anonymous": 302,
-}
 
 
 @pytest.fixture
@@ -40,9 +30,7 @@ def events(cast, reseller_a, org_a):
     return first, second, old
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_the_audit_log_answers_each_role_as_the_matrix_says(client_for, role):
-    assert client_for(role).get(reverse("tenancy:audit_list")).status_code == EXPECTED[role]
+# Who may open it (GET, and POST without fields): tests/test_url_permissions.py.
 
 
 def test_it_lists_who_did_what_from_where(client_for, events):
@@ -98,9 +86,17 @@ def _link(html: str, label: str) -> str | None:
     return None if match.group(1) else html_unescape(match.group(2))
 
 
+def only_the_tests_events():
+    """These tests read the whole log page by page: they start from a log holding none of
+    the set-up's events (the cast's and reseller A's, written by tests.factories through the
+    services). Deleting audit rows is something only a test does."""
+    AuditEvent.objects.all().delete()
+
+
 @pytest.fixture
 def sixty(cast):
     """60 events, event00 the oldest; 20 of them share one timestamp (ties on created_at)."""
+    only_the_tests_events()
     admin = Actor(user=cast["admin"])
     events = [
         record(actor=admin, action=f"test.event{i:02d}", object_repr=f"thing {i}")
@@ -153,6 +149,7 @@ def test_oldest_first_pages_the_other_way(client_for, sixty):
 
 
 def test_exactly_one_page_has_no_pager(client_for, cast):
+    only_the_tests_events()
     admin = Actor(user=cast["admin"])
     for i in range(PER_PAGE):
         record(actor=admin, action=f"test.event{i:02d}")
@@ -215,6 +212,7 @@ def test_cursor_round_trips_exactly():
 def test_it_shows_each_changed_field_as_before_and_after_with_the_raw_values_a_click_away(
     client_for, cast, reseller_a
 ):
+    only_the_tests_events()
     admin = Actor(user=cast["admin"])
     record(
         actor=admin,
