@@ -25,6 +25,9 @@ _ids = itertools.count(1)
 
 
 def make_callerid(extension, number="+40721000123", **fields) -> AuthorizedCallerID:
+    """A CallerID row only (no ledger row, no counters), not tests.factories on purpose:
+    the cost report reads calls, and these tests write Call rows with chosen costs and
+    dates directly (call() below); nothing here reads the balance or the ledger."""
     fields.setdefault("available", Decimal("100"))
     fields.setdefault("total", Decimal("100"))
     return AuthorizedCallerID.objects.create(extension=extension, number=number, **fields)

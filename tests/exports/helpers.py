@@ -27,6 +27,10 @@ def make_callerid(
     reason="",
     pin=False,
 ):
+    """A CallerID row written directly, without the services (not tests.factories) on
+    purpose: the export tests write each ledger row themselves (make_entry) with its date,
+    amount and balance, so an export's every cell is known; the add service would write an
+    `initial` row of its own, dated now. No license or reseller counter is kept."""
     callerid = AuthorizedCallerID.objects.create(
         extension=extension,
         number=number,
