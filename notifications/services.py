@@ -79,33 +79,37 @@ def emit(*, type: str, reseller_id: int | None, data: dict) -> Event:
     event = Event.objects.create(type=type, reseller_id=reseller_id, data=data, created_at=now)
     rows = ChannelSettings.objects.filter(reseller_id=reseller_id) if reseller_id else []
     channels = [*rows, server_settings()]
-    deliveries = []
-    for row in channels:
-        if row.webhook_url:
-            deliveries.append(
-                Delivery(
-                    event=event,
-                    settings=row,
-                    channel=Channel.WEBHOOK,
-                    target=row.webhook_url,
-                    next_attempt_at=now,
-                )
-            )
-        addresses = row.email_list
-        if addresses:
-            deliveries.append(
-                Delivery(
-                    event=event,
-                    settings=row,
-                    channel=Channel.EMAIL,
-                    target=", ".join(addresses),
-                    next_attempt_at=now,
-                )
-            )
+    deliveries = [delivery for row in channels for delivery in _deliveries(event, row, now)]
     Delivery.objects.bulk_create(deliveries)
     if deliveries:
         transaction.on_commit(lambda: _enqueue_event(event.pk))
     return event
+
+
+def _deliveries(event: Event, row: ChannelSettings, now) -> list[Delivery]:
+    """The unsaved deliveries of `event` on one channel row: its webhook, its e-mail list."""
+    deliveries = []
+    if row.webhook_url:
+        deliveries.append(
+            Delivery(
+                event=event,
+                settings=row,
+                channel=Channel.WEBHOOK,
+                target=row.webhook_url,
+                next_attempt_at=now,
+            )
+        )
+    if row.email_list:
+        deliveries.append(
+            Delivery(
+                event=event,
+                settings=row,
+                channel=Channel.EMAIL,
+                target=", ".join(row.email_list),
+                next_attempt_at=now,
+            )
+        )
+    return deliveries
 
 
 def _enqueue_event(event_id) -> None:
@@ -197,27 +201,7 @@ def send_test_event(*, actor: Actor, row: ChannelSettings) -> Event:
             data={"message": "A test event from the Callback Manager.", "sent_by": actor.label},
             created_at=now,
         )
-        deliveries = []
-        if row.webhook_url:
-            deliveries.append(
-                Delivery(
-                    event=event,
-                    settings=row,
-                    channel=Channel.WEBHOOK,
-                    target=row.webhook_url,
-                    next_attempt_at=now,
-                )
-            )
-        if row.email_list:
-            deliveries.append(
-                Delivery(
-                    event=event,
-                    settings=row,
-                    channel=Channel.EMAIL,
-                    target=", ".join(row.email_list),
-                    next_attempt_at=now,
-                )
-            )
+        deliveries = _deliveries(event, row, now)
         if not deliveries:
             raise DomainError("Set an e-mail address or a webhook URL first.")
         Delivery.objects.bulk_create(deliveries)
