@@ -34,12 +34,6 @@ _DAY_SQL = (
     "ON CONFLICT (reseller_id, day) DO UPDATE SET "
     + ", ".join(f"{c} = {table(CallDay)}.{c} + EXCLUDED.{c}" for c in COLUMNS)
 )
-_DAY = Statement("call_day_add", _DAY_SQL)
-# A charged call also lowers the reseller's credit outstanding: both in one round trip.
-_DAY_AND_TOTALS = Statement(
-    "call_day_and_totals_add",
-    f"WITH day AS ({_DAY_SQL} RETURNING 1) {credit_totals.UPSERT_SQL}",
-)
 
 
 def day_of(started_at: dt.datetime) -> dt.date:
@@ -50,6 +44,35 @@ def _values(*, metered: bool, seconds: int, cost: Decimal, charged: Decimal, sho
     if metered:
         return [1, seconds, quantize4(cost), quantize4(charged), quantize4(shortfall), 0, 0, ZERO]
     return [0, 0, ZERO, ZERO, ZERO, 1, seconds, quantize4(cost)]
+
+
+def writes(
+    *,
+    reseller_id: int,
+    started_at: dt.datetime,
+    metered: bool,
+    seconds: int,
+    cost: Decimal,
+    charged: Decimal = ZERO,
+    shortfall: Decimal = ZERO,
+    outstanding_change: Decimal = ZERO,
+) -> tuple[tuple[str, ...], list]:
+    """count_call's writes on PostgreSQL, for a caller that runs them inside its own
+    statement (credit.ledger.record_call, with the call's writes: one round trip less
+    under the CallerID's lock): the upserts, each `INSERT … RETURNING 1` to run as a
+    data-modifying WITH query, and their parameters in order."""
+    values = _values(
+        metered=metered, seconds=seconds, cost=cost, charged=charged, shortfall=shortfall
+    )
+    queries, params = [f"{_DAY_SQL} RETURNING 1"], [reseller_id, day_of(started_at), *values]
+    outstanding_change = quantize4(outstanding_change)
+    if outstanding_change:
+        queries.append(f"{credit_totals.UPSERT_SQL} RETURNING 1")
+        params += [reseller_id, outstanding_change, 0]
+    return tuple(queries), params
+
+
+_STATEMENTS: dict[tuple[str, ...], Statement] = {}
 
 
 def count_call(
@@ -65,23 +88,35 @@ def count_call(
 ) -> None:
     """Add one call to its reseller's day, and `outstanding_change` (minus what a limited,
     not removed CallerID was charged) to the reseller's credit totals. Inside the call
-    report's transaction."""
+    report's transaction, after the CallerID's lock (the totals row is the last lock)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("count_call must run inside transaction.atomic()")
+    if connection.vendor == "postgresql":
+        queries, params = writes(
+            reseller_id=reseller_id,
+            started_at=started_at,
+            metered=metered,
+            seconds=seconds,
+            cost=cost,
+            charged=charged,
+            shortfall=shortfall,
+            outstanding_change=outstanding_change,
+        )
+        statement = _STATEMENTS.get(queries)
+        if statement is None:
+            *ctes, last = queries
+            sql = last.removesuffix(" RETURNING 1")
+            if ctes:
+                sql = f"WITH {', '.join(f'w{n} AS ({q})' for n, q in enumerate(ctes))} {sql}"
+            statement = Statement(f"call_day_add_{len(queries)}", sql)
+            _STATEMENTS[queries] = statement
+        with connection.cursor() as cursor:
+            statement.execute(cursor, params)
+        return
     values = _values(
         metered=metered, seconds=seconds, cost=cost, charged=charged, shortfall=shortfall
     )
-    day = day_of(started_at)
-    outstanding_change = quantize4(outstanding_change)
-    if connection.vendor == "postgresql":
-        params = [reseller_id, day, *values]
-        with connection.cursor() as cursor:
-            if outstanding_change:
-                _DAY_AND_TOTALS.execute(cursor, [*params, reseller_id, outstanding_change, 0])
-            else:
-                _DAY.execute(cursor, params)
-        return
-    row, _ = CallDay.objects.get_or_create(reseller_id=reseller_id, day=day)
+    row, _ = CallDay.objects.get_or_create(reseller_id=reseller_id, day=day_of(started_at))
     for name, value in zip(COLUMNS, values, strict=True):
         current = getattr(row, name)
         if isinstance(value, Decimal):
@@ -89,6 +124,7 @@ def count_call(
         else:
             setattr(row, name, current + value)
     row.save(update_fields=list(COLUMNS))
+    outstanding_change = quantize4(outstanding_change)
     if outstanding_change:
         credit_totals.add(reseller_id=reseller_id, outstanding=outstanding_change)
 

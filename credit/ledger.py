@@ -75,15 +75,21 @@ def record_call(
     balance_after: Decimal | None,
     actor: Actor,
     created_at: datetime,
+    also: tuple[tuple[str, ...], list] = ((), []),
 ) -> int:
     """Insert a charged call (`call`: Call field name -> value), append its `call` ledger
     row and write the CallerID's new balance; return the call's id.
 
+    `also`, PostgreSQL only: more writes to make in the same statement, each an
+    `INSERT`/`UPDATE … RETURNING …` run as a data-modifying WITH query (it may use the new
+    call's id as `(SELECT id FROM new_call)`), and their parameters (ready for the
+    database); credit.call_days.writes gives the call's day and totals this way.
+
     For the PBX's hot path: the caller holds the CallerID's row lock and computed
     `balance_after` in Decimal (None while unlimited: no balance change). On PostgreSQL
-    the three writes are one prepared statement (data-modifying CTEs), so the lock is held
-    for two round trips (this statement and the commit) instead of four; elsewhere they
-    are three statements.
+    the three writes (and `also`) are one prepared statement (data-modifying CTEs), so the
+    lock is held for two round trips (this statement and the commit) instead of four;
+    elsewhere they are three statements.
     """
     if balance_after is not None:
         balance_after = _checked_balance(balance_after)
@@ -99,16 +105,27 @@ def record_call(
         "created_at": created_at,
     }
     limited = balance_after is not None
+    also_queries, also_params = also
     if connection.vendor == "postgresql":
-        statement, fields = _record_call(tuple(call), tuple(entry), limited)
+        statement, fields = _record_call(tuple(call), tuple(entry), limited, also_queries)
         values = [*call.values(), *entry.values()]
-        if limited:
-            values += [balance_after, callerid_id]
         params = [
             field.get_db_prep_save(value, connection)
             for field, value in zip(fields, values, strict=True)
         ]
+        params += also_params
+        if limited:
+            available, pk = (
+                AuthorizedCallerID._meta.get_field("available"),
+                AuthorizedCallerID._meta.pk,
+            )
+            params += [
+                available.get_db_prep_save(balance_after, connection),
+                pk.get_db_prep_save(callerid_id, connection),
+            ]
         return statement.fetchone(params)[0]
+    if also_queries:
+        raise ValueError("record_call runs more writes in its statement on PostgreSQL only")
     call_id = insert_row(Call, call)
     insert_row(LedgerEntry, {**entry, "call": call_id})
     if limited:
@@ -122,7 +139,10 @@ def record_call(
 
 @lru_cache(maxsize=8)
 def _record_call(
-    call_names: tuple[str, ...], entry_names: tuple[str, ...], limited: bool
+    call_names: tuple[str, ...],
+    entry_names: tuple[str, ...],
+    limited: bool,
+    also: tuple[str, ...] = (),
 ) -> tuple[Statement, tuple]:
     quote = connection.ops.quote_name
     call_fields = tuple(Call._meta.get_field(name) for name in call_names)
@@ -136,14 +156,13 @@ def _record_call(
         f"({marks(quote(f.column) for f in entry_fields)}, call_id) "
         f"VALUES ({marks(['%s'] * len(entry_fields))}, (SELECT id FROM new_call))) "
     )
+    sql += "".join(f", also_{n} AS ({query}) " for n, query in enumerate(also))
     fields = call_fields + entry_fields
     if limited:
-        available = AuthorizedCallerID._meta.get_field("available")
         sql += (
             f"UPDATE {quote(AuthorizedCallerID._meta.db_table)} SET available = %s "
             "WHERE id = %s RETURNING (SELECT id FROM new_call)"
         )
-        fields += (available, AuthorizedCallerID._meta.pk)
     else:
         sql += "SELECT id FROM new_call"
     name = f"record_call_{zlib.crc32(sql.encode()):08x}"

@@ -8,7 +8,8 @@ charges nothing.
 
 This is the PBX's hot path and the lock serializes every call of one CallerID, so the
 statements are few and prepared (_lock_statement, credit.ledger.record_call): lock,
-compute, the writes (one statement on PostgreSQL), commit. See docs/api.md, "Performance".
+compute, the writes (one statement on PostgreSQL, the reseller's day and totals included),
+commit. See docs/api.md, "Performance".
 """
 
 from __future__ import annotations
@@ -278,6 +279,11 @@ _CLOSE_HOLD = Statement(
     f"UPDATE {table(CallHold)} SET status = 'settled', closed_at = %s, settled_call_id = %s"
     " WHERE id = %s AND status = 'open'",
 )
+# The same inside credit.ledger.record_call's statement, where the call's id is new_call's.
+_CLOSE_HOLD_WITH_CALL = (
+    f"UPDATE {table(CallHold)} SET status = 'settled', closed_at = %s,"
+    " settled_call_id = (SELECT id FROM new_call) WHERE id = %s AND status = 'open' RETURNING 1"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +409,29 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         charged = min(charged, available)
         shortfall = cost - charged
         balance = quantize4(available - charged)
+    # The reseller's day and credit totals (SPEC §14) after the CallerID's lock, their rows
+    # the last locks taken (callerids/services/credit_totals.py); on PostgreSQL in the
+    # call's own statement, one round trip less while the CallerID's row is locked.
+    day = {
+        "reseller_id": reseller_id,
+        "started_at": report.started_at,
+        "metered": True,
+        "seconds": report.duration_seconds,
+        "cost": cost,
+        "charged": charged,
+        "shortfall": shortfall,
+        "outstanding_change": ZERO if unlimited or removed else -charged,
+    }
+    in_statement = connection.vendor == "postgresql"
+    also: tuple[tuple[str, ...], list] = ((), [])
+    if in_statement:
+        # Every write in one statement: the call, its ledger row, the balance, the hold
+        # settled, the day and the totals; the CallerID's lock is then held for two round
+        # trips (this statement and the commit).
+        queries, params = call_days.writes(**day)
+        if hold is not None and hold.open:
+            queries, params = (_CLOSE_HOLD_WITH_CALL, *queries), [holds.dt(now), hold.pk, *params]
+        also = (queries, params)
     call_pk = ledger.record_call(
         call={**fields, "charged": charged, "shortfall": shortfall, "metered": True},
         callerid_id=report.callerid_id,
@@ -411,8 +440,11 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         balance_after=balance,
         actor=actor,
         created_at=now,
+        also=also,
     )
-    _close(hold, call_pk, now)
+    if not in_statement:
+        _close(hold, call_pk, now)
+        call_days.count_call(**day)
     if balance is not None:
         # Crossings only (no query unless one fires), in the call's transaction (SPEC §12).
         notifications.credit_changed(
@@ -424,17 +456,6 @@ def _record(*, token: ApiToken, report: CallReport, actor: Actor, now: datetime)
         )
         if daily_limit is not None and charged > 0:
             _daily_limit_event(report, reseller_id, daily_limit, charged, balance, now)
-    # The reseller's day and credit totals last (the lock order of credit_totals).
-    call_days.count_call(
-        reseller_id=reseller_id,
-        started_at=report.started_at,
-        metered=True,
-        seconds=report.duration_seconds,
-        cost=cost,
-        charged=charged,
-        shortfall=shortfall,
-        outstanding_change=ZERO if unlimited or removed else -charged,
-    )
     return CallOutcome(
         created=True,
         call_id=report.call_id,

@@ -55,13 +55,37 @@ def test_a_call_report_asks_the_database_a_handful_of_times(
     report(server_api, callerid, call_id="warm-up")
     # The token, the CallerID locked on its extension in scope, its holds (one statement on
     # PostgreSQL that also expires overdue ones, two on SQLite), the writes (one statement on
-    # PostgreSQL, three on SQLite); in a test the service's transaction is a savepoint
-    # (SAVEPOINT and RELEASE count), in production a BEGIN/COMMIT that does not. Then the
-    # panel home's day and credit totals: one upsert on PostgreSQL, a read and a write of
-    # each row on SQLite.
-    bound = 7 if connection.vendor == "postgresql" else 13
+    # PostgreSQL with the panel home's day and credit totals; on SQLite three, then a read
+    # and a write of each of those rows); in a test the service's transaction is a
+    # savepoint (SAVEPOINT and RELEASE count), in production a BEGIN/COMMIT that does not.
+    bound = 6 if connection.vendor == "postgresql" else 13
     with django_assert_max_num_queries(bound):
         assert report(server_api, callerid)[0] == 201
+
+
+@pytest.mark.postgres
+def test_a_started_call_is_settled_in_the_same_statement_as_its_charge(
+    server_api, extension_a, django_assert_num_queries
+):
+    from credit.models import CallDay, CallHold, HoldStatus
+    from tests.api.test_calls_start import report_body, start_body
+
+    callerid = add_callerid(extension_a, CALLER, credit=Decimal("5"))
+    for call_id in ("warm-up", "held"):  # the first prepares the statements
+        assert server_api.post("/calls/start", start_body(callerid, call_id=call_id))[0] == 201
+        if call_id == "warm-up":
+            assert server_api.post("/calls", report_body(callerid, call_id=call_id))[0] == 201
+    # The token, the lock, the holds, ONE statement for every write (the call, its ledger
+    # row, the balance, the hold settled, the day, the totals), SAVEPOINT and RELEASE.
+    with django_assert_num_queries(6):
+        status, answer = server_api.post("/calls", report_body(callerid, call_id="held"))
+    assert (status, answer["charged"]) == (201, "0.1000")
+    hold = CallHold.objects.get(call_id="held")
+    call = Call.objects.get(call_id="held")
+    assert (hold.status, hold.settled_call_id) == (HoldStatus.SETTLED, call.pk)
+    assert hold.closed_at is not None
+    day = CallDay.objects.get(reseller=extension_a.organization.reseller)
+    assert (day.calls, day.charged) == (2, Decimal("0.2000"))
 
 
 def test_the_extension_lookups_agree_with_the_scoping_module(
