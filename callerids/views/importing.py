@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from callback.scope import get_extension_for_user
 from callerids.forms_import import ImportUploadForm
@@ -19,6 +19,7 @@ from callerids.importing import background, checking
 from callerids.importing.services import job_for
 from callerids.models import ImportState
 from callerids.selectors import get_license, room_of
+from panel.methods import require_form
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.preferences import default_country_notice, get_preferences
@@ -56,7 +57,7 @@ def _page(request, template, extension, **context):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def import_upload(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -81,7 +82,7 @@ def import_upload(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def import_report(request, pk, token):
     extension, job = _get_job(request, pk, token)
     status = background.status(job)
@@ -145,7 +146,7 @@ def import_retry(request, pk, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def import_progress(request, pk, token):
     _extension, job = _get_job(request, pk, token)
     data = background.status(job).as_dict()
@@ -153,7 +154,7 @@ def import_progress(request, pk, token):
     return JsonResponse(data)
 
 
-@require_GET
+@require_safe
 def import_errors_csv(request, pk, token):
     _extension, job = _get_job(request, pk, token)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
