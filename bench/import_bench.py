@@ -34,12 +34,15 @@ os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("PIN_PEPPER", "bench-only-pepper-never-for-production")
 
 
-def make_file(lines: int, file_format: str) -> bytes:
+def make_file(lines: int, file_format: str, *, national: bool = False) -> bytes:
+    """Romanian mobile numbers, written "+40 7…" (international) or "07…" (national)."""
     rows = [["callback number", "pin", "order number", "initial credit"]]
     for n in range(lines):
         pin = f"{n % 10_000:04d}" if n % 2 else ""
         credit = "u" if n % 10 == 0 else f"{n % 500}.{n % 100:02d}"
-        rows.append([f"+40 7{n // 1_000_000 % 10}{n % 1_000_000:06d}0"[:16], pin, f"B-{n}", credit])
+        subscriber = f"7{n // 1_000_000 % 10}{n % 1_000_000:06d}0"
+        number = f"0{subscriber}" if national else f"+40 {subscriber}"
+        rows.append([number, pin, f"B-{n}", credit])
     if file_format == "csv":
         return "".join(",".join(row) + "\r\n" for row in rows).encode()
     from openpyxl import Workbook
@@ -131,6 +134,12 @@ def main() -> None:
     parser.add_argument(
         "--openpyxl", action="store_true", help="XLSX: also read with openpyxl each repeat"
     )
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help='numbers in national form ("0721…", default country RO: libphonenumber parses '
+        'and validates each) instead of "+40 721…" (which skip the parse when they can)',
+    )
     args = parser.parse_args()
 
     import django
@@ -153,7 +162,15 @@ def main() -> None:
     from callerids.selectors import get_license
     from credit.models import LedgerEntry
     from tenancy.audit import Actor
-    from tenancy.models import AuditEvent, Organization, Reseller, Role, UserProfile
+    from tenancy.models import (
+        AuditEvent,
+        ChargingPreferences,
+        Organization,
+        Reseller,
+        Role,
+        UserProfile,
+    )
+    from tenancy.preferences import forget_cached_preferences, get_preferences
 
     settings.IMPORT_MAX_LINES = max(settings.IMPORT_MAX_LINES, args.lines)
     call_command("migrate", verbosity=0)
@@ -171,7 +188,11 @@ def main() -> None:
         max_active_callerids=license.active_callerids + args.lines + 1
     )
 
-    content = make_file(args.lines, args.format)
+    old_country = get_preferences().default_country
+    if args.national:
+        ChargingPreferences.objects.filter(pk=1).update(default_country="RO")
+        forget_cached_preferences()
+    content = make_file(args.lines, args.format, national=args.national)
     vendor = connection.vendor
     print(f"{args.lines:,} lines, {args.format.upper()} {len(content) / 1e6:.1f} MB, on {vendor}")
     print(f"load average before: {_load()}")
@@ -247,12 +268,15 @@ def main() -> None:
         License.objects.filter(pk=1).update(
             max_active_callerids=old_max, active_callerids=license.active_callerids
         )
+    if args.national:
+        ChargingPreferences.objects.filter(pk=1).update(default_country=old_country)
     checked = statistics.median(walls)
     if args.format == "xlsx":
         met = "MET" if checked <= 5 else "NOT MET"
         print(
             f"[{met}] XLSX check, median {checked:.2f} s wall ({statistics.median(cpus):.2f} s "
-            f"CPU) for {args.lines:,} lines (goal <= 5 s); load average {_load()}"
+            f"CPU) for {args.lines:,} lines{' in national form' if args.national else ''} "
+            f"(goal <= 5 s); load average {_load()}"
         )
     sys.exit(0 if checked <= 10 and imported <= 10 else 2)
 

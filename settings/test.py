@@ -7,10 +7,10 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from settings.base import *  # noqa: E402,F403
-from settings.base import DATABASES  # noqa: E402
+from settings.base import DATABASES, IS_POSTGRES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if IS_POSTGRES:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}

@@ -13,7 +13,7 @@ ROLES = ["admin", "reseller_a", "reseller_b", "staff_a", "staff_server", "anonym
 
 
 def pytest_collection_modifyitems(config, items):
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if settings.IS_POSTGRES:
         return
     skip = pytest.mark.skip(
         reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/..."
