@@ -2,14 +2,14 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from exports.exporters import ExportParamsError, check_params
 from exports.registry import get_exporter
 from exports.renderers import RENDERERS
 
 
-@require_GET
+@require_safe
 def download(request, identifier: str, file_format: str):
     exporter_class = get_exporter(identifier)
     renderer_class = RENDERERS.get(file_format)

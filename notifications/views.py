@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from notifications import delivery as deliveries
 from notifications.forms import ChannelSettingsForm, ServerChannelSettingsForm
@@ -14,6 +14,7 @@ from notifications.models import ChannelSettings, Delivery, DeliveryState
 from notifications.selectors import server_settings, settings_for
 from notifications.services import rotate_secret, send_test_event, update_settings
 from notifications.tasks import deliver_event_task
+from panel.methods import require_form
 from panel.paging import paginate
 from tenancy import scoping
 from tenancy.audit import Actor
@@ -49,7 +50,7 @@ def _page_url(row: ChannelSettings) -> str:
     return reverse("notifications:reseller", args=[row.reseller_id])
 
 
-@require_GET
+@require_safe
 def index(request):
     """Admins: the server and every reseller; a reseller's user: its own page."""
     _require_manager(request.user)
@@ -154,12 +155,12 @@ def _settings_page(request, reseller_pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def server_page(request):
     return _settings_page(request, None)
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def reseller_page(request, pk):
     return _settings_page(request, pk)
 

@@ -9,10 +9,13 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+from panel.methods import require_form
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(require_form, name="dispatch")
 class ThrottledLoginView(auth_views.LoginView):
     """Login with throttling (django-axes locks a username+address after repeated failures)."""
 
@@ -21,7 +24,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
 
 @login_not_required
-@require_GET
+@require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
     return redirect(static("favicon.svg"), permanent=True)
@@ -29,7 +32,7 @@ def favicon(request):
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """200 when the database answers and every migration is applied; 503 otherwise."""
     try:

@@ -249,7 +249,8 @@ def call(
 
 def import_job(extension, content: bytes = b"+40721000777,,5\n", *, by, separator: str = ","):
     """A CallerID file uploaded by `by` for its Check (the suite runs tasks at once, so
-    the job is checked when this returns). Only its uploader may see it."""
+    the job is checked when this returns). Its uploader and administrators may see it;
+    only its uploader confirms or retries it."""
     return importing.upload(
         actor=as_user(by),
         extension=extension,

@@ -81,3 +81,14 @@ def duplicate_ids(html: str) -> list[str]:
     reader = _IdReader()
     reader.feed(html)
     return sorted(name for name, count in reader.ids.items() if count > 1)
+
+
+def posts_to_itself(html: str, path: str) -> bool:
+    """Whether the page shows a form that a browser posts back to `path` (the page's own
+    address: no action, an empty one, or `path` itself)."""
+    reader = _FormReader()
+    reader.feed(html)
+    return any(
+        (attrs.get("method") or "").lower() == "post" and (attrs.get("action") or path) == path
+        for attrs, _values in reader.forms
+    )

@@ -12,6 +12,12 @@ Every object a URL names belongs to reseller A (made by tests.factories), so "re
 the other reseller, an outsider to them. A POST sends no fields: the table says who gets
 through to the view (a form with errors answers 200), not what a valid form does; the
 behaviour tests of each page check that.
+
+Methods (panel/methods.py): a page with nothing to submit answers 405 to POST, whoever
+asks, and a POST answered 200 must show a form posting back to the page, so a page that
+runs a POST as if it were a GET cannot be written into the table as 200. HEAD answers as
+GET does; PUT, PATCH and DELETE answer 405 everywhere (anonymous users are sent to the
+login page first, as for GET).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from django.urls.resolvers import RoutePattern
 from credit.models import CallHold
 from tests import factories
 from tests.conftest import ROLES
+from tests.html_support import posts_to_itself
 
 # Routes under these prefixes are not the panel; each has its own tests.
 EXCLUDED = {
@@ -32,6 +39,7 @@ EXCLUDED = {
     "django-admin/": "the Django admin: superusers only (tests/callback/test_admin.py)",
 }
 METHODS = ("GET", "POST")
+OTHER_METHODS = ("PUT", "PATCH", "DELETE")  # no panel page takes them: 405
 LOGIN = "login"  # a 302 to the login page
 
 # route: (view name, GET statuses, POST statuses); statuses in the order of ROLES:
@@ -39,9 +47,9 @@ LOGIN = "login"  # a 302 to the login page
 # fmt: off
 TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "": ("home",
-        (200, 200, 200, 200, 200, LOGIN), (200, 200, 200, 200, 200, LOGIN)),
+        (200, 200, 200, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "audit/": ("audit_list",
-        (200, 403, 403, 403, 403, LOGIN), (200, 403, 403, 403, 403, LOGIN)),
+        (200, 403, 403, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "callerids/<int:pk>/credit/": ("callerid_credit",
         (200, 200, 404, 200, 200, LOGIN), (200, 200, 404, 403, 403, LOGIN)),
     "callerids/<int:pk>/edit/": ("edit",
@@ -57,9 +65,9 @@ TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "exports/<slug:identifier>.<slug:file_format>": ("download",
         (200, 200, 200, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/": ("extension_list",
-        (200, 200, 200, 200, 200, LOGIN), (200, 200, 200, 200, 200, LOGIN)),
+        (200, 200, 200, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/": ("extension_detail",
-        (200, 200, 404, 200, 200, LOGIN), (200, 200, 404, 200, 200, LOGIN)),
+        (200, 200, 404, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/activate/": ("extension_activate",
         (405, 405, 405, 405, 405, LOGIN), (302, 302, 404, 403, 403, LOGIN)),
     "extensions/<int:pk>/callerids/": ("list",
@@ -71,17 +79,17 @@ TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "extensions/<int:pk>/callerids/import/": ("import",
         (200, 200, 404, 403, 403, LOGIN), (200, 200, 404, 403, 403, LOGIN)),
     "extensions/<int:pk>/callerids/import/<uuid:token>/": ("import_report",
-        (404, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
+        (200, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/callerids/import/<uuid:token>/confirm/": ("import_confirm",
         (405, 405, 405, 405, 405, LOGIN), (404, 302, 404, 403, 403, LOGIN)),
     "extensions/<int:pk>/callerids/import/<uuid:token>/errors.csv": ("import_errors",
-        (404, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
+        (200, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/callerids/import/<uuid:token>/progress/": ("import_progress",
-        (404, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
+        (200, 200, 404, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/callerids/import/<uuid:token>/retry/": ("import_retry",
         (405, 405, 405, 405, 405, LOGIN), (404, 302, 404, 403, 403, LOGIN)),
     "extensions/<int:pk>/calls-in-progress/": ("calls_in_progress",
-        (200, 200, 404, 200, 200, LOGIN), (200, 200, 404, 200, 200, LOGIN)),
+        (200, 200, 404, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "extensions/<int:pk>/calls-in-progress/<int:hold_pk>/release/": ("calls_in_progress_release",
         (405, 405, 405, 405, 405, LOGIN), (302, 302, 404, 403, 403, LOGIN)),
     "extensions/<int:pk>/cost-report/": ("cost_report",
@@ -113,7 +121,7 @@ TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "notifications/server/": ("server",
         (200, 403, 403, 403, 403, LOGIN), (302, 403, 403, 403, 403, LOGIN)),
     "organizations/": ("organization_list",
-        (200, 200, 200, 200, 200, LOGIN), (200, 200, 200, 200, 200, LOGIN)),
+        (200, 200, 200, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "organizations/<int:pk>/": ("organization_edit",
         (200, 200, 404, 403, 403, LOGIN), (200, 200, 404, 403, 403, LOGIN)),
     "organizations/<int:pk>/active/": ("organization_set_active",
@@ -129,7 +137,7 @@ TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "password/done/": ("password_change_done",
         (200, 200, 200, 200, 200, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "resellers/": ("reseller_list",
-        (200, 403, 403, 403, 403, LOGIN), (200, 403, 403, 403, 403, LOGIN)),
+        (200, 403, 403, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "resellers/<int:pk>/": ("reseller_edit",
         (200, 403, 404, 403, 403, LOGIN), (200, 403, 404, 403, 403, LOGIN)),
     "resellers/<int:pk>/active/": ("reseller_set_active",
@@ -149,7 +157,7 @@ TABLE: dict[str, tuple[str, tuple, tuple]] = {
     "tokens/new/": ("token_create",
         (200, 403, 403, 403, 403, LOGIN), (200, 403, 403, 403, 403, LOGIN)),
     "users/": ("user_list",
-        (200, 403, 403, 403, 403, LOGIN), (200, 403, 403, 403, 403, LOGIN)),
+        (200, 403, 403, 403, 403, LOGIN), (405, 405, 405, 405, 405, LOGIN)),
     "users/<int:pk>/": ("user_edit",
         (200, 403, 403, 403, 403, LOGIN), (200, 403, 403, 403, 403, LOGIN)),
     "users/<int:pk>/active/": ("user_set_active",
@@ -251,16 +259,21 @@ def objects(cast, reseller_a, org_a, extension_a):
     }
 
 
-def _observe(user, method: str, url: str):
-    """The status `user` (None: anonymous) gets, or LOGIN for a redirect to the login page.
-    Each request runs in a savepoint rolled back after it, with a client of its own: one
-    role's POST (a logout, a delete) never changes what the next one sees."""
+def _request(user, method: str, url: str):
+    """The response `user` (None: anonymous) gets. Each request runs in a savepoint rolled
+    back after it, with a client of its own: one role's POST (a logout, a delete) never
+    changes what the next one sees."""
     with transaction.atomic():
         client = Client()
         if user is not None:
             client.force_login(user)
-        response = client.get(url) if method == "GET" else client.post(url, {})
+        response = client.post(url, {}) if method == "POST" else client.generic(method, url)
         transaction.set_rollback(True)
+    return response
+
+
+def _status(response):
+    """The response's status, or LOGIN for a redirect to the login page."""
     if response.status_code == 302 and response["Location"].startswith(reverse("login")):
         return LOGIN
     return response.status_code
@@ -290,7 +303,37 @@ def test_each_role_gets_the_status_the_table_says(cast, objects, route):
         for method, statuses in zip(METHODS, TABLE[route][1:], strict=True)
         for role, status in zip(ROLES, statuses, strict=True)
     }
-    got = {(method, role): _observe(cast[role], method, url) for method, role in expected}
+    responses = {(method, role): _request(cast[role], method, url) for method, role in expected}
+    got = {key: _status(response) for key, response in responses.items()}
+    assert got == expected, url
+    formless = [
+        role
+        for (method, role), response in responses.items()
+        if method == "POST"
+        and response.status_code == 200
+        and not posts_to_itself(response.content.decode(), url)
+    ]
+    assert formless == [], f"{url} answers 200 to POST without a form to post: make it 405"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(set(TABLE) & set(ROUTES)))
+def test_head_answers_as_get_does_and_other_methods_are_refused(cast, objects, route):
+    url = _url(route, objects)
+    get_statuses = dict(zip(ROLES, TABLE[route][1], strict=True))
+    expected, got = {}, {}
+    for role, user in cast.items():
+        # None of these methods changes anything: one client per role is enough.
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        refused = LOGIN if user is None and get_statuses[role] == LOGIN else 405
+        expected |= {("HEAD", role): get_statuses[role]}
+        expected |= {(method, role): refused for method in OTHER_METHODS}
+        got |= {
+            (method, role): _status(client.generic(method, url))
+            for method in ("HEAD", *OTHER_METHODS)
+        }
     assert got == expected, url
 
 

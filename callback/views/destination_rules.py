@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_http_methods
 
 from callback.forms.destination_rules import DestinationRulesForm
 from callback.services.destination_rules import may_edit, rules_of, update_destination_rules
+from panel.methods import require_form
 from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
@@ -44,7 +44,7 @@ def _rules_page(request, reseller: Reseller | None):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def destination_rules(request):
     """The server's rules (admins); a reseller's user is sent to its own reseller's."""
     scoping.require_role(request.user)
@@ -56,7 +56,7 @@ def destination_rules(request):
     return redirect("callback:reseller_destination_rules", pk=reseller_id)
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def reseller_destination_rules(request, pk):
     reseller = scoping.get_or_404(scoping.resellers_for(request.user), pk=pk)
     if not may_edit(request.user, reseller):

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from callback.filters.extensions import ExtensionFilter
 from callback.forms.extensions import PIN_LOCK_WARNING, ExtensionForm
 from callback.scope import extensions_for, get_extension_for_user
 from callback.services import extensions as services
 from callback.tables.extensions import ExtensionTable
+from panel.methods import require_form
 from panel.paging import configure_list
 from panel.posting import add_refusal, posted
 from tenancy import scoping
@@ -20,6 +21,7 @@ from values.errors import DomainError
 PER_PAGE = 25
 
 
+@require_safe
 def extension_list(request):
     scoping.require_role(request.user)
     filterset = ExtensionFilter(request.GET, queryset=extensions_for(request.user), request=request)
@@ -43,7 +45,7 @@ def _save_form(form: ExtensionForm, save):
         return None
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def extension_create(request):
     scoping.require_write(request.user)
     form = ExtensionForm(posted(request), user=request.user)
@@ -63,7 +65,7 @@ def extension_create(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def extension_edit(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     form = ExtensionForm(posted(request), user=request.user, instance=extension)
@@ -86,6 +88,7 @@ def extension_edit(request, pk):
     )
 
 
+@require_safe
 def extension_detail(request, pk):
     extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)
@@ -126,7 +129,7 @@ def extension_activate(request, pk):
     return redirect("callback:extension_detail", pk=extension.pk)
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def extension_delete(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     if request.method == "POST":

@@ -428,5 +428,16 @@ def _bulk_create_returning(model, columns: dict[str, list]) -> list[int]:
 
 
 def job_for(*, user, extension: CallbackExtension, token) -> ImportJob | None:
-    """The user's own job for this extension, or None."""
+    """The user's own job for this extension, or None: only the uploader confirms or
+    retries a job."""
     return ImportJob.objects.filter(token=token, extension=extension, user=user).first()
+
+
+def job_to_view(*, user, extension: CallbackExtension, token) -> ImportJob | None:
+    """The job for this extension as `user` may look at it (its report, progress and bad
+    lines), or None: the user's own, or anyone's for an administrator, who sees everything
+    on the server (SPEC §1). The caller has checked the extension is in the user's scope."""
+    jobs = ImportJob.objects.filter(token=token, extension=extension).select_related("user")
+    if not scoping.is_admin(user):
+        jobs = jobs.filter(user=user)
+    return jobs.first()

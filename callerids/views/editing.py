@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from callback.scope import get_extension_for_user
 from callerids.forms import SHOWN_ROWS, EditCallerIDForm, NewCallerIDFormSet, OneTimeKeyForm
@@ -16,6 +15,7 @@ from callerids.services.callerids import add_callerids, edit_callerid
 from callerids.services.validation import RowErrors
 from callerids.tables import format_created, status_text
 from callerids.views.lists import list_url
+from panel.methods import require_form
 from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
@@ -34,7 +34,7 @@ def _added_message(result) -> str:
     return f"Added {count} authorized CallerID{'' if count == 1 else 's'}: {numbers}."
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def callerid_add(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     preferences = get_preferences()
@@ -102,7 +102,7 @@ def callerid_add(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def callerid_edit(request, pk):
     callerid = get_callerid_for_user(request.user, pk, write=True)
     extension = callerid.extension

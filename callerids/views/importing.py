@@ -11,14 +11,15 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from callback.scope import get_extension_for_user
 from callerids.forms_import import ImportUploadForm
 from callerids.importing import background, checking
-from callerids.importing.services import job_for
+from callerids.importing.services import job_for, job_to_view
 from callerids.models import ImportState
 from callerids.selectors import get_license, room_of
+from panel.methods import require_form
 from tenancy import scoping
 from tenancy.audit import Actor
 from tenancy.preferences import default_country_notice, get_preferences
@@ -30,10 +31,12 @@ def _list_url(extension) -> str:
     return reverse("callerids:list", args=[extension.pk])
 
 
-def _get_job(request, pk, token):
-    """The extension (write scope: 404 outside, 403 read-only) and the user's own job."""
+def _get_job(request, pk, token, *, to_view: bool = False):
+    """The extension (write scope: 404 outside, 403 read-only) and the user's own job, or,
+    `to_view` only, any job on it for an administrator (job_to_view). Anything else: 404."""
     extension = get_extension_for_user(request.user, pk, write=True)
-    job = job_for(user=request.user, extension=extension, token=token)
+    find = job_to_view if to_view else job_for
+    job = find(user=request.user, extension=extension, token=token)
     if job is None:
         raise Http404("Not found")
     return extension, job
@@ -56,7 +59,7 @@ def _page(request, template, extension, **context):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def import_upload(request, pk):
     extension = get_extension_for_user(request.user, pk, write=True)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -81,9 +84,11 @@ def import_upload(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def import_report(request, pk, token):
-    extension, job = _get_job(request, pk, token)
+    extension, job = _get_job(request, pk, token, to_view=True)
+    # An administrator may look at another user's job; only its uploader acts on it.
+    uploader = job.user_id == request.user.pk
     status = background.status(job)
     if status.state in (ImportState.CHECKING, ImportState.CONFIRMING, ImportState.FAILED):
         return _page(
@@ -91,6 +96,7 @@ def import_report(request, pk, token):
             "callerids/import_running.html",
             extension,
             job=job,
+            uploader=uploader,
             status=status,
             report=job.report,
             progress_polled=_progress_polled(),
@@ -106,6 +112,7 @@ def import_report(request, pk, token):
         "callerids/import_report.html",
         extension,
         job=job,
+        uploader=uploader,
         report=report,
         imported=job.state == ImportState.IMPORTED,
         notice=job.notice,
@@ -114,7 +121,7 @@ def import_report(request, pk, token):
         errors=errors[:ERRORS_SHOWN],
         error_count=report.get("errors_count", len(errors)),
         errors_hidden=max(0, report.get("errors_count", len(errors)) - ERRORS_SHOWN),
-        can_confirm=job.state == ImportState.CHECKED and report.get("ok"),
+        can_confirm=uploader and job.state == ImportState.CHECKED and report.get("ok"),
         progress_polled=_progress_polled(),
     )
 
@@ -145,17 +152,17 @@ def import_retry(request, pk, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def import_progress(request, pk, token):
-    _extension, job = _get_job(request, pk, token)
+    _extension, job = _get_job(request, pk, token, to_view=True)
     data = background.status(job).as_dict()
     data["polled"] = _progress_polled()
     return JsonResponse(data)
 
 
-@require_GET
+@require_safe
 def import_errors_csv(request, pk, token):
-    _extension, job = _get_job(request, pk, token)
+    _extension, job = _get_job(request, pk, token, to_view=True)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="import-errors.csv"'
     response.write("\ufeff")

@@ -9,12 +9,14 @@ from django.urls import path
 from callerids.forms_license import LicenseForm
 from callerids.selectors import get_license
 from callerids.services.license import update_license
+from panel.methods import require_form
 from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
 from values.errors import DomainError
 
 
+@require_form
 def license_page(request):
     scoping.require_admin(request.user)
     license = get_license()

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from callback.scope import get_extension_for_user
 from callerids.filters import CallerIDFilter
@@ -60,7 +60,7 @@ def _add_link(room) -> tuple[bool, str]:
     return False, f"No license room left: {room.text}."
 
 
-@require_GET
+@require_safe
 def callerid_list(request, pk):
     extension = get_extension_for_user(request.user, pk)
     can_write = scoping.can_write(request.user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from callback.scope import get_extension_for_user
 from credit.models import CallHold, HoldStatus
@@ -19,6 +19,7 @@ from values.errors import DomainError
 RECENTLY_ENDED = 20
 
 
+@require_safe
 def calls_in_progress(request, pk: int):
     extension = get_extension_for_user(request.user, pk)
     holds = list(calls_in_progress_for_extension(extension.pk))

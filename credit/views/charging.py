@@ -9,6 +9,7 @@ from django.urls import path
 from credit.forms_charging import ChargingForm
 from credit.selectors import credit_ever_granted
 from credit.services.charging import update_charging_preferences
+from panel.methods import require_form
 from panel.posting import add_refusal, posted
 from tenancy import scoping
 from tenancy.audit import Actor
@@ -16,6 +17,7 @@ from tenancy.preferences import get_preferences
 from values.errors import DomainError
 
 
+@require_form
 def charging_page(request):
     scoping.require_admin(request.user)
     preferences = get_preferences()

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from callback.scope import get_extension_for_user
 from credit import exports_cost  # noqa: F401  registers the "cost_report" exporter
@@ -46,7 +46,7 @@ def _quick_picks(base: str, params: QueryDict) -> list[tuple[str, str]]:
     ]
 
 
-@require_GET
+@require_safe
 def cost_report(request, pk: int):
     extension = get_extension_for_user(request.user, pk)
     form = CostReportForm(request.GET, extension=extension)

@@ -16,6 +16,7 @@ from credit.selectors_history import calls_after, recharge_history
 from credit.selectors_holds import open_holds_of
 from credit.services.recharge import CreditResult, add_credit
 from credit.tables import RechargeHistoryTable
+from panel.methods import require_form
 from panel.paging import configure_list
 from panel.posting import add_refusal
 from tenancy import scoping
@@ -80,6 +81,7 @@ def _apply(request, callerid, form: AddCreditForm, preferences):
     return redirect(request.get_full_path())
 
 
+@require_form
 def callerid_credit(request, pk: int):
     posting = request.method == "POST"
     # 404 outside the user's scope; 403 on POST for read-only roles (staff only look).

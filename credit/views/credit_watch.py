@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from credit.selectors_home import (
     CREDIT_STATES,
@@ -19,7 +19,7 @@ from tenancy import scoping
 from tenancy.preferences import get_preferences
 
 
-@require_GET
+@require_safe
 def credit_watch_page(request):
     scoping.require_role(request.user)
     state = request.GET.get("state", LOW)

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from credit.selectors_home import panel_home
 from tenancy import scoping
@@ -32,6 +33,7 @@ def _shortcuts(items: list[dict]) -> list[dict]:
     return [{**item, "help": help_by_url.get(item["url"], "")} for item in items]
 
 
+@require_safe
 def home(request):
     """The panel home (SPEC §14): who you are and your access, then the state of the
     business in your scope (credit_home.panel_home: counters and bounded queries only),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from credit.charts import cost_per_day_svg
 from credit.selectors_home import cost_days
@@ -21,7 +21,7 @@ from tenancy.preferences import get_preferences
 SIZES = {"wide": False, "compact": True}
 
 
-@require_GET
+@require_safe
 def home_cost_chart(request, size):
     scoping.require_role(request.user)
     if size not in SIZES:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from panel.paging import keyset_page
 from tenancy import scoping, selectors
@@ -84,6 +85,7 @@ def _link(params: QueryDict, **paging) -> str:
     return "?" + query.urlencode()
 
 
+@require_safe
 def audit_list(request):
     scoping.require_admin(request.user)
     filterset = AuditFilter(

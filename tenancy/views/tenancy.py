@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from panel.methods import require_form
 from panel.paging import configure_list
 from panel.posting import add_refusal, posted
 from tenancy import scoping, selectors
@@ -39,6 +40,7 @@ def list_page(request, *, queryset, filterset_class, table_class, template, **co
 # Resellers: administrators only.
 
 
+@require_safe
 def reseller_list(request):
     scoping.require_admin(request.user)
     return list_page(
@@ -50,6 +52,7 @@ def reseller_list(request):
     )
 
 
+@require_form
 def reseller_create(request):
     scoping.require_admin(request.user)
     form = ResellerForm(posted(request))
@@ -66,6 +69,7 @@ def reseller_create(request):
     return render(request, "tenancy/reseller_form.html", {"form": form, "reseller": None})
 
 
+@require_form
 def reseller_edit(request, pk):
     reseller = scoping.get_reseller_for_user(request.user, pk, write=True)
     initial = {
@@ -111,6 +115,7 @@ def reseller_set_active(request, pk):
     return redirect("tenancy:reseller_list")
 
 
+@require_form
 def reseller_delete(request, pk):
     reseller = scoping.get_reseller_for_user(request.user, pk, write=True)
     if request.method == "POST":
@@ -128,6 +133,7 @@ def reseller_delete(request, pk):
 # Organizations: admins for all, resellers for their own, staff read-only.
 
 
+@require_safe
 def organization_list(request):
     scoping.require_role(request.user)
     return list_page(
@@ -140,6 +146,7 @@ def organization_list(request):
     )
 
 
+@require_form
 def organization_create(request):
     scoping.require_write(request.user)
     form = OrganizationCreateForm(posted(request), user=request.user)
@@ -156,6 +163,7 @@ def organization_create(request):
     return render(request, "tenancy/organization_form.html", {"form": form, "organization": None})
 
 
+@require_form
 def organization_edit(request, pk):
     organization = scoping.get_organization_for_user(request.user, pk, write=True)
     initial = {"name": organization.name, "active": organization.active}
@@ -192,6 +200,7 @@ def organization_set_active(request, pk):
     return redirect("tenancy:organization_list")
 
 
+@require_form
 def organization_delete(request, pk):
     organization = scoping.get_organization_for_user(request.user, pk, write=True)
     if request.method == "POST":
@@ -211,6 +220,7 @@ def organization_delete(request, pk):
 # Users: administrators only.
 
 
+@require_safe
 def user_list(request):
     scoping.require_admin(request.user)
     return list_page(
@@ -222,6 +232,7 @@ def user_list(request):
     )
 
 
+@require_form
 def user_create(request):
     scoping.require_admin(request.user)
     form = UserCreateForm(posted(request))
@@ -244,6 +255,7 @@ def user_create(request):
     return render(request, "tenancy/user_form.html", {"form": form, "account": None})
 
 
+@require_form
 def user_edit(request, pk):
     account = scoping.get_user_for_admin(request.user, pk)
     profile = getattr(account, "profile", None)
@@ -283,6 +295,7 @@ def user_set_active(request, pk):
     return redirect("tenancy:user_list")
 
 
+@require_form
 def user_password(request, pk):
     account = scoping.get_user_for_admin(request.user, pk)
     form = PasswordResetForm(posted(request))

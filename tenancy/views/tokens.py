@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_safe
 
+from panel.methods import require_form
 from panel.paging import configure_list
 from panel.posting import add_refusal
 from tenancy import scoping
@@ -66,7 +67,7 @@ class TokenTable(tables.Table):
         )
 
 
-@require_GET
+@require_safe
 def token_list(request):
     scoping.require_admin(request.user)
     table = TokenTable(ApiToken.objects.select_related("reseller", "created_by"))
@@ -74,7 +75,7 @@ def token_list(request):
     return render(request, "tenancy/token_list.html", {"table": table})
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def token_create(request):
     scoping.require_admin(request.user)
     form = TokenForm(request.POST or None)
@@ -94,7 +95,7 @@ def token_create(request):
     return render(request, "tenancy/token_form.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def token_created(request, pk):
     scoping.require_admin(request.user)
     token = scoping.get_or_404(ApiToken.objects.select_related("reseller"), pk=pk)
@@ -102,7 +103,7 @@ def token_created(request, pk):
     return render(request, "tenancy/token_created.html", {"token": token, "plaintext": plaintext})
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def token_revoke(request, pk):
     scoping.require_admin(request.user)
     token = scoping.get_or_404(ApiToken.objects.select_related("reseller"), pk=pk)

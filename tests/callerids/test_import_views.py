@@ -90,6 +90,89 @@ def test_who_may_confirm_a_job(client_for, admin_job, role, status):
     assert AuthorizedCallerID.objects.count() == (2 if status == 200 else 0)
 
 
+# Another user's job (SPEC §1: administrators see everything): an administrator may look
+# at it, read-only; only its uploader confirms or retries it.
+
+
+@pytest.fixture
+def reseller_job(reseller_a_user, extension_a):
+    return check_import(
+        actor=Actor(user=reseller_a_user),
+        extension=extension_a,
+        content=b"0721000123,1234,O-1,5\n0721000124\n",
+        file_name="alice.csv",
+        separator=",",
+    )
+
+
+VIEW_MATRIX = {**WRITE_MATRIX}  # the uploader (reseller_a) and any administrator
+
+
+@pytest.mark.parametrize(("role", "status"), VIEW_MATRIX.items())
+@pytest.mark.parametrize("page", ["report", "progress", "errors"])
+def test_who_may_look_at_a_resellers_job(client_for, reseller_job, role, status, page):
+    response = client_for(role).get(job_urls(reseller_job)[page])
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("step", ["import_confirm", "import_retry"])
+def test_an_administrator_may_not_confirm_or_retry_another_users_job(
+    client_for, reseller_job, step
+):
+    url = reverse(f"callerids:{step}", args=[reseller_job.extension_id, reseller_job.token])
+    assert client_for("admin").post(url).status_code == 404
+    assert AuthorizedCallerID.objects.count() == 0
+    assert ImportJob.objects.get().state == "checked"
+
+
+def test_an_administrator_sees_another_users_report_without_its_confirm_button(
+    client_for, reseller_job
+):
+    url = job_urls(reseller_job)["report"]
+    html = client_for("admin").get(url).content.decode()
+    assert "Import report: alice.csv" in html and 'data-testid="count">2<' in html
+    assert "Uploaded by alice. You can look at this import; only alice can confirm" in html
+    assert 'id="import-confirm"' not in html
+    html = client_for("reseller_a").get(url).content.decode()
+    assert 'id="import-confirm"' in html and 'data-testid="import-viewer"' not in html
+
+
+def test_an_administrator_downloads_the_bad_lines_of_another_users_job(
+    client_for, reseller_a_user, extension_a
+):
+    job = check_import(
+        actor=Actor(user=reseller_a_user),
+        extension=extension_a,
+        content=b"0721000123\nnot a number\n",
+        file_name="alice.csv",
+        separator=",",
+    )
+    response = client_for("admin").get(job_urls(job)["errors"])
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "line,reason" and lines[1].startswith("2,")
+
+
+def test_an_administrator_sees_a_dead_import_of_another_user_without_retry(
+    client_for, reseller_job
+):
+    ImportJob.objects.filter(pk=reseller_job.pk).update(state="confirming")
+    ImportProgress.objects.update_or_create(
+        token=reseller_job.token,
+        defaults={
+            "phase": "saving",
+            "worker": "other-host:1:123",
+            "updated_at": timezone.now() - progress.HEARTBEAT_STALE - timedelta(seconds=1),
+        },
+    )
+    url = job_urls(reseller_job)["report"]
+    html = client_for("admin").get(url).content.decode()
+    assert 'data-testid="import-failed"' in html and "only alice can confirm or retry" in html
+    assert "import_retry" not in html and "/retry/" not in html
+    assert "/retry/" in client_for("reseller_a").get(url).content.decode()
+    assert client_for("admin").get(job_urls(reseller_job)["progress"]).json()["state"] == "failed"
+
+
 def test_a_job_of_another_extension_is_not_found(client_for, admin_job, admin_user, org_a):
     from callback.models import CallbackExtension
 
