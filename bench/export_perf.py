@@ -459,6 +459,12 @@ def main() -> None:
     parser.add_argument("--openpyxl-rows", type=int, default=100_000)
     parser.add_argument("--no-verify", action="store_true")
     parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run every measurement this many times, interleaved (order rotated); medians",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help=f"only: stage breakdown and cProfile of both exports of {BIG_EXTENSION}",
@@ -498,16 +504,23 @@ def main() -> None:
         return
     handle, xlsx_file = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
+    commands = {
+        "copy": ("--child", "copy"),
+        "csv": ("--child", "csv"),
+        "xlsx": ("--child", "xlsx", "--output", xlsx_file),
+        "openpyxl": ("--child", "openpyxl", "--openpyxl-rows", str(args.openpyxl_rows)),
+        "xlsxwriter": ("--child", "xlsxwriter", "--openpyxl-rows", str(args.openpyxl_rows)),
+    }
+    runs: dict[str, list[dict]] = {key: [] for key in commands}
+    order = list(commands)
+    for repeat in range(args.repeats):
+        for key in order[repeat % len(order) :] + order[: repeat % len(order)]:
+            runs[key].append(run_child(me, *commands[key]))
+        print(f"  repeat {repeat + 1} done, load average {os.getloadavg()[0]:.1f}", flush=True)
+    # The run with the median total time stands for each measurement in the table.
     results = {
-        "copy": run_child(me, "--child", "copy"),
-        "csv": run_child(me, "--child", "csv"),
-        "xlsx": run_child(me, "--child", "xlsx", "--output", xlsx_file),
-        "openpyxl": run_child(
-            me, "--child", "openpyxl", "--openpyxl-rows", str(args.openpyxl_rows)
-        ),
-        "xlsxwriter": run_child(
-            me, "--child", "xlsxwriter", "--openpyxl-rows", str(args.openpyxl_rows)
-        ),
+        key: sorted(samples, key=lambda r: r["total_s"])[len(samples) // 2]
+        for key, samples in runs.items()
     }
     xw = results["xlsxwriter"]
     xw_full = xw["total_s"] * total / xw["rows"] if xw["rows"] else float("nan")
@@ -547,6 +560,20 @@ def main() -> None:
             "peak RSS",
         ),
     )
+    if args.repeats > 1:
+        print(f"\nSpread of {args.repeats} interleaved repeats (total seconds, min-max)")
+        for key, samples in runs.items():
+            times = sorted(r["total_s"] for r in samples)
+            median, low, high = times[len(times) // 2], times[0], times[-1]
+            print(f"  {results[key]['mode']:<28} {median:7.1f} [{low:.1f}-{high:.1f}]")
+        per_repeat = sorted(
+            (o["total_s"] * total / o["rows"]) / x["total_s"]
+            for o, x in zip(runs["openpyxl"], runs["xlsx"], strict=True)
+        )
+        print(
+            "  openpyxl (extrapolated) / XLSX view, per repeat: "
+            + ", ".join(f"{r:.1f}x" for r in per_repeat)
+        )
     csv_ratio = results["csv"]["total_s"] / results["copy"]["total_s"]
     speedup = op_full / results["xlsx"]["total_s"]
     checks = [

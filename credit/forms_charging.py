@@ -1,18 +1,16 @@
 """The Charging page's form (the rule is credit.services.charging)."""
 
 from django import forms
-from phonenumbers import geocoder
 
+from values.countries import COUNTRY_NAMES
 from values.currencies import ISO_4217_CURRENCIES
 from values.phone import COUNTRY_CODES
 
 
 def _country_choices() -> list[tuple[str, str]]:
-    def name(code: str) -> str:
-        return geocoder._region_display_name(code, "en") or code
-
     return [("", "— none —")] + sorted(
-        ((code, f"{code} — {name(code)}") for code in COUNTRY_CODES), key=lambda c: c[0]
+        ((code, f"{code} — {COUNTRY_NAMES.get(code, code)}") for code in COUNTRY_CODES),
+        key=lambda c: c[0],
     )
 
 
