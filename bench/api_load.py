@@ -16,8 +16,10 @@ processes so the client's own GIL does not cap the baseline) measures, each for
      (random CallerIDs of the 100,000-CallerID extension): requests/s, goal >= 60%;
   2. POST /api/v1/calls, every request charging the same CallerID (+40800000000 on
      8000*001, seeded with 1,000,000.0000), next to pgbench running the same transaction
-     (lock the CallerID row, insert the call, insert its ledger row, write the balance)
-     with as many clients (processes x threads): calls/s vs transactions/s, goal >= 50%.
+     with as many clients (processes x threads): the statements the service runs today,
+     captured from one report made in-process and rolled back (pgbench_script: lock the
+     CallerID row, read its holds, one statement writing the call, its ledger row, the
+     balance, the reseller's day and credit totals): calls/s vs transactions/s, goal >= 50%.
 gunicorn is stopped at the end. The client threads, gunicorn and PostgreSQL share the
 machine's CPUs: compare the ratios, not the absolute figures. The rows written by both
 keep check_ledger clean (each balance is computed under the CallerID's row lock).
@@ -40,6 +42,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -140,38 +143,73 @@ def authorize_payloads(big_numbers: list[str]):
             for _ in range(5000)]  # fmt: skip
 
 
-PGBENCH_SCRIPT = """\
-BEGIN;
-SELECT available FROM {callerids} WHERE id = {callerid} FOR UPDATE \\gset
-INSERT INTO {calls} (call_id, caller_id, destination, started_at, duration_seconds, cost,
-  charged, shortfall, metered, created_at, callerid_id, extension_id, token_id)
-  VALUES ('pgbench-' || txid_current(), '{number}', '+4031000000', now(), 60, {cost}, {cost},
-  0, true, now(), {callerid}, {extension}, NULL) RETURNING id AS call \\gset
-INSERT INTO {ledger} (kind, amount, balance_after, order_number, actor_username,
-  created_at, call_id, callerid_id)
-  VALUES ('call', -{cost}, :available - {cost}, '', 'pgbench', now(), :call, {callerid});
-UPDATE {callerids} SET available = :available - {cost} WHERE id = {callerid};
-END;
-"""
+_TEMPLATE_CALL_ID = "pgbench-template-call"
 
 
-def run_pgbench(clients: int, seconds: int, callerid: int, extension: int) -> dict:
+def pgbench_script(token_text: str, callerid_id: int) -> str:
+    """pgbench's transaction: the very statements a call report runs today, captured.
+
+    One report is made in-process through the service (credit.services.calls.report_call)
+    inside a transaction that is then rolled back, and every prepared statement it runs
+    (database.prepared.Statement) is recorded with its parameters: the CallerID's lock,
+    the read of its holds (which also expires overdue ones), the one write statement (the
+    call, its ledger row, the balance, the reseller's day and credit totals). They become
+    the script, literal values inlined, except: the call_id (`'pgbench-' ||
+    txid_current()`, unique per transaction), and the new balance, computed from the
+    locked value as the service computes it (`:lock_available - cost`). The token lookup
+    before the transaction is left out: pgbench gets the transaction alone.
+    """
+    from django.db import connection, transaction
+
+    import database.prepared
+    from api.auth import authenticate_token
+    from credit.services.calls import CallReport, report_call
+    from tenancy.audit import Actor
+
+    token = authenticate_token(token_text, address=None)
+    recorded: list[tuple[str, list]] = []
+    original = database.prepared.Statement.execute
+
+    def record(self, cursor, params):
+        recorded.append((self.sql, list(params)))
+        return original(self, cursor, params)
+
+    report = CallReport(
+        call_id=_TEMPLATE_CALL_ID,
+        extension=BIG_EXTENSION,
+        callerid_id=callerid_id,
+        caller_id=HOT_NUMBER,
+        destination="+4031000000",
+        started_at=datetime.now(UTC).replace(microsecond=0),
+        duration_seconds=60,
+        cost=Decimal(CALL_COST),
+    )
+    database.prepared.Statement.execute = record
+    try:
+        with transaction.atomic():
+            outcome = report_call(token=token, report=report, actor=Actor(token=token))
+            transaction.set_rollback(True)
+    finally:
+        database.prepared.Statement.execute = original
+    balance = f"{outcome.available:f}"
+    lines = ["BEGIN;"]
+    with connection.cursor() as cursor:
+        for n, (sql, params) in enumerate(recorded):
+            text = cursor.cursor.mogrify(sql, params).decode()
+            text = text.replace(f"'{_TEMPLATE_CALL_ID}'", "('pgbench-' || txid_current())")
+            text = re.sub(rf"(?<![0-9.]){re.escape(balance)}(?![0-9])",
+                          f"(:lock_available - {CALL_COST})", text)  # fmt: skip
+            # pgbench reads a command up to ';' (across lines for SQL); the lock's values go
+            # into variables (lock_available).
+            lines.append(text + (" \\gset lock_" if n == 0 else ";"))
+    lines.append("END;")
+    return "\n".join(lines) + "\n"
+
+
+def run_pgbench(clients: int, seconds: int, script: str) -> dict:
     from django.db import connection
 
     settings = connection.settings_dict
-    from callerids.models import AuthorizedCallerID
-    from credit.models import Call, LedgerEntry
-    from database.tables import table
-
-    script = PGBENCH_SCRIPT.format(
-        callerid=callerid,
-        extension=extension,
-        number=HOT_NUMBER,
-        cost=CALL_COST,
-        callerids=table(AuthorizedCallerID),
-        calls=table(Call),
-        ledger=table(LedgerEntry),
-    )
     # pgbench reads each statement up to ';' and allows them across lines only for SQL.
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
@@ -313,6 +351,7 @@ def main() -> None:
     )
     new = create_token(actor=Actor(), name=f"bench {time.time_ns()}", reseller=None)
     token = new.plaintext
+    script = pgbench_script(token, hot.pk)
     driver = connection.Database.__name__
     connection.close()
     extra = []
@@ -357,7 +396,7 @@ def main() -> None:
                 result.pop("bodies", None)
                 results[key].append(result)
             if not args.authorize_only:
-                results["pgbench"].append(run_pgbench(clients, args.seconds, hot.pk, extension.pk))
+                results["pgbench"].append(run_pgbench(clients, args.seconds, script))
             print(f"  repeat done, load average {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         stop_gunicorn(gunicorn)
@@ -365,7 +404,7 @@ def main() -> None:
         "bare": "POST /bench/bare-json (bare Django JSON view)",
         "authorize": "POST /api/v1/callback/authorize",
         "calls": "POST /api/v1/calls, one CallerID",
-        "pgbench": "pgbench, same transaction, one CallerID",
+        "pgbench": "pgbench, the same statements, one CallerID",
     }
     rows = []
     for key, runs_of_key in results.items():
