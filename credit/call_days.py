@@ -34,6 +34,12 @@ _DAY_SQL = (
     "ON CONFLICT (reseller_id, day) DO UPDATE SET "
     + ", ".join(f"{c} = {table(CallDay)}.{c} + EXCLUDED.{c}" for c in COLUMNS)
 )
+_DAY = Statement("call_day_add", _DAY_SQL)
+# A charged call also lowers the reseller's credit outstanding: both in one round trip.
+_DAY_AND_TOTALS = Statement(
+    "call_day_and_totals_add",
+    f"WITH day AS ({_DAY_SQL} RETURNING 1) {credit_totals.UPSERT_SQL}",
+)
 
 
 def day_of(started_at: dt.datetime) -> dt.date:
@@ -72,9 +78,6 @@ def writes(
     return tuple(queries), params
 
 
-_STATEMENTS: dict[tuple[str, ...], Statement] = {}
-
-
 def count_call(
     *,
     reseller_id: int,
@@ -102,16 +105,8 @@ def count_call(
             shortfall=shortfall,
             outstanding_change=outstanding_change,
         )
-        statement = _STATEMENTS.get(queries)
-        if statement is None:
-            *ctes, last = queries
-            sql = last.removesuffix(" RETURNING 1")
-            if ctes:
-                sql = f"WITH {', '.join(f'w{n} AS ({q})' for n, q in enumerate(ctes))} {sql}"
-            statement = Statement(f"call_day_add_{len(queries)}", sql)
-            _STATEMENTS[queries] = statement
         with connection.cursor() as cursor:
-            statement.execute(cursor, params)
+            (_DAY_AND_TOTALS if len(queries) > 1 else _DAY).execute(cursor, params)
         return
     values = _values(
         metered=metered, seconds=seconds, cost=cost, charged=charged, shortfall=shortfall
