@@ -4,7 +4,7 @@ that keep the license counter, the ledger and the audit log right (SPEC §2)."""
 
 from django.contrib import admin
 
-from callerids.models import AuthorizedCallerID, License
+from callerids.models import AuthorizedCallerID, License, SubmissionKey
 from tenancy.admin import ViewOnlyAdmin
 
 
@@ -19,3 +19,10 @@ class AuthorizedCallerIDAdmin(ViewOnlyAdmin):
     list_filter = ["status", "unlimited"]
     list_select_related = ["extension"]
     search_fields = ["number", "extension__number"]
+
+
+@admin.register(SubmissionKey)
+class SubmissionKeyAdmin(ViewOnlyAdmin):
+    """Used form keys (a form posted twice saves once): history, view-only."""
+
+    list_display = ["key", "action", "user", "created_at"]

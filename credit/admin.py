@@ -1,13 +1,12 @@
 """Django admin for the ledger, calls and charging preferences (superusers only).
 
-View-only like every model there (tenancy/admin.py): ledger rows, calls, holds and used
-form keys are history (SPEC §2); a stuck hold is released on the calls-in-progress page
+View-only like every model there (tenancy/admin.py): ledger rows, calls and holds are
+history (SPEC §2); a stuck hold is released on the calls-in-progress page
 (audited), the preferences change on the Charging page (audited).
 """
 
 from django.contrib import admin
 
-from callerids.models import SubmissionKey
 from credit.models import Call, CallHold, LedgerEntry
 from tenancy.admin import ViewOnlyAdmin
 from tenancy.models import ChargingPreferences
@@ -31,11 +30,6 @@ class CallAdmin(ViewOnlyAdmin):
     list_display = ["call_id", "extension", "caller_id", "started_at", "cost", "charged"]
     list_select_related = ["extension"]
     search_fields = ["call_id", "caller_id", "destination"]
-
-
-@admin.register(SubmissionKey)
-class SubmissionKeyAdmin(ViewOnlyAdmin):
-    list_display = ["key", "action", "user", "created_at"]
 
 
 @admin.register(CallHold)
